@@ -1,0 +1,57 @@
+# movement-profiles: the two commands (`make up`, `make test`) and their helpers.
+# Every target installs what it needs first, idempotently: Debian packages, the venv, npm pins.
+
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+CLI := $(VENV)/bin/movement-profiles
+# Debian packages of the local stack and the test/bench tools (CONTRACT.md §2).
+APT_PACKAGES := postgresql-15 postgresql-client-15 postgresql-contrib postgresql-15-pgtap \
+	postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl nginx wrk curl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: up down test lint bench install install-system install-python install-npm clean
+
+up: install ## Start the local stack, apply migrations and seed, print URLs and keys.
+	@$(CLI) stack up
+
+down: ## Stop the local stack (data is kept in .stack/).
+	@if [ -x $(CLI) ]; then $(CLI) stack down; fi
+
+test: install ## Lint, type-check, then pgTAP and pytest against a throwaway stack.
+	@bash tests/run_suite.sh
+
+lint: install-python
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: install ## Benchmarks against a throwaway stack; results in bench/results/.
+	@bash bench/run.sh
+
+install: install-system install-python install-npm
+
+install-system:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+install-python: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
+	@$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+install-npm: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+clean: down
+	rm -rf .stack .stack-test $(VENV) node_modules

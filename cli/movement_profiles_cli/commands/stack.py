@@ -1,0 +1,129 @@
+"""`movement-profiles stack ...`: run the local Supabase-compatible stack (no Docker)."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from movement_profiles_cli.commands._common import ExitCode, StateDirOption, fail
+
+if TYPE_CHECKING:
+    from movement_profiles_cli.stack.local_stack import LocalStack
+    from movement_profiles_cli.stack.state import StackState
+
+app = typer.Typer(help="Start, stop, inspect and reset the local stack.", no_args_is_help=True)
+
+
+class StatusFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    env = "env"
+
+
+@contextmanager
+def _stack_errors() -> Iterator[None]:
+    from movement_profiles_cli.stack.errors import StackError
+
+    try:
+        yield
+    except StackError as error:
+        fail(str(error), ExitCode.SERVICE_ERROR)
+    except FileNotFoundError as error:
+        fail(str(error), ExitCode.INVALID_INPUT)
+
+
+def _open(
+    state_dir: Path | None,
+    *,
+    api_port: int | None = None,
+    db_port: int | None = None,
+    free_ports: bool = False,
+) -> LocalStack:
+    from movement_profiles_cli.stack.local_stack import LocalStack
+    from movement_profiles_cli.stack.state import default_state_dir
+
+    directory = (state_dir or default_state_dir()).resolve()
+    return LocalStack.open(directory, api_port=api_port, db_port=db_port, free_ports=free_ports)
+
+
+@app.command()
+def up(
+    state_dir: StateDirOption = None,
+    api_port: Annotated[int | None, typer.Option(help="Gateway port [default: 54321].")] = None,
+    db_port: Annotated[int | None, typer.Option(help="PostgreSQL port [default: 54322].")] = None,
+    free_ports: Annotated[
+        bool, typer.Option("--free-ports", help="Pick unused ports (throwaway stacks for tests).")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+) -> None:
+    """Start PostgreSQL, PostgREST and the gateway; apply migrations; seed on first run."""
+    with _stack_errors():
+        stack = _open(state_dir, api_port=api_port, db_port=db_port, free_ports=free_ports)
+        stack.up()
+    if not quiet:
+        _print_summary(stack.state)
+
+
+@app.command()
+def down(state_dir: StateDirOption = None) -> None:
+    """Stop the stack's processes (data is kept)."""
+    with _stack_errors():
+        _open(state_dir).down()
+    print("Stopped.")
+
+
+@app.command()
+def reset(state_dir: StateDirOption = None) -> None:
+    """Drop all data, reapply migrations and seed."""
+    with _stack_errors():
+        _open(state_dir).reset()
+    print("Database reset: migrations and seed reapplied.")
+
+
+@app.command()
+def status(
+    state_dir: StateDirOption = None,
+    output: Annotated[
+        StatusFormat, typer.Option("--output", "-o", help="table, or json / env for machines.")
+    ] = StatusFormat.table,
+) -> None:
+    """Show whether each part runs, with the URLs and keys (this is where secrets are printed)."""
+    with _stack_errors():
+        stack = _open(state_dir)
+        components = stack.status()
+    environment = stack.state.environment()
+    if output is StatusFormat.json:
+        print(
+            json.dumps(
+                {**environment, "components": {c.name: c.running for c in components}}, indent=2
+            )
+        )
+    elif output is StatusFormat.env:
+        for name, value in environment.items():
+            print(f'{name}="{value}"')
+    else:
+        for component in components:
+            state = "running" if component.running else "stopped"
+            print(
+                f"{component.name:<10} {state:<8} pid {component.pid or '-':<8} {component.detail}"
+            )
+        print()
+        for name, value in environment.items():
+            print(f"{name:<17} {value}")
+    if not all(component.running for component in components):
+        raise typer.Exit(int(ExitCode.SERVICE_ERROR))
+
+
+def _print_summary(state: StackState) -> None:
+    print("movement-profiles local stack is running.\n")
+    for name, value in state.environment().items():
+        if name in {"JWT_SECRET", "SERVICE_ROLE_KEY"}:
+            value = "(hidden: `movement-profiles stack status` prints it)"
+        print(f"  {name:<17} {value}")
+    print("\nStop it with `make down`; reset the data with `movement-profiles stack reset`.")

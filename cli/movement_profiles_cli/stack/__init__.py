@@ -1,0 +1,1 @@
+"""The local Supabase-compatible stack: PostgreSQL, PostgREST and an nginx API gateway."""

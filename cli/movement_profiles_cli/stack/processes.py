@@ -1,0 +1,156 @@
+"""Starting, watching and stopping the stack's server processes.
+
+Every server is started directly (no wrapper shell) so the pid we record is the server's own,
+and `down` can wait for exactly those pids to disappear. When the CLI runs as root the servers run
+as the `postgres` system user: initdb refuses root, and one unprivileged owner for every file in
+the runtime folder keeps nginx workers and PostgreSQL able to reach them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from movement_profiles_cli.stack.errors import StackError
+
+SERVICE_USER_WHEN_ROOT = "postgres"
+
+
+def service_user() -> str | None:
+    """The user the servers run as: `postgres` when we are root, else ourselves (None)."""
+    return SERVICE_USER_WHEN_ROOT if os.geteuid() == 0 else None
+
+
+def chown_to_service_user(path: Path) -> None:
+    user = service_user()
+    if user is None:
+        return
+    entry = pwd.getpwnam(user)
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def service_user_can_write(folder: Path) -> bool:
+    """Whether the service user can reach and write `folder` (not so under a mode-700 /root)."""
+    user = service_user()
+    if user is None:
+        return os.access(folder, os.W_OK | os.X_OK)
+    probe = subprocess.run(
+        ["runuser", "-u", user, "--", "test", "-w", str(folder), "-a", "-x", str(folder)],
+        cwd="/",
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+def run_as_service_user(
+    command: Sequence[str], *, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a short command (initdb, say) as the service user and capture its output."""
+    return subprocess.run(
+        list(command),
+        user=service_user(),
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def spawn(command: Sequence[str], *, log_file: Path, env: dict[str, str] | None = None) -> int:
+    """Start a long-running server detached from our session; return its own pid."""
+    with open(log_file, "ab") as log:
+        process = subprocess.Popen(
+            list(command),
+            user=service_user(),
+            cwd="/",
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return process.pid
+
+
+def is_running(pid: int | None, expected_name: str) -> bool:
+    """True when `pid` is alive and is the program we started (guards against pid reuse)."""
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # A zombie (state Z) has exited; only our parent could reap it.
+    state = stat.rsplit(")", 1)[1].split()[0]
+    if state == "Z":
+        return False
+    program = cmdline.split(b"\0", 1)[0].decode(errors="replace")
+    return Path(program).name.startswith(expected_name)
+
+
+def stop(
+    pid: int | None, expected_name: str, *, sig: int = signal.SIGTERM, timeout: float = 15
+) -> None:
+    """Signal `pid` and wait until it is gone; SIGKILL it if it outlives `timeout`."""
+    if not is_running(pid, expected_name):
+        return
+    assert pid is not None
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+    if wait_until(lambda: not is_running(pid, expected_name), timeout):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not is_running(pid, expected_name), 5)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    """Poll `condition()` until it is true or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def port_is_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (for throwaway stacks in tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def require_free_port(port: int, what: str, option: str) -> None:
+    if not port_is_free(port):
+        raise StackError(
+            f"port {port} ({what}) is already in use by another process; "
+            f"stop that process or choose another port with {option}"
+        )

@@ -1,0 +1,82 @@
+-- A plain CHECK only says "violates check constraint". This function raises the same SQLSTATE
+-- (23514, which PostgREST answers with 400) but says which field failed and why, lists the allowed
+-- values in `details`, and puts the column name alone in `hint` so a frontend can place the message
+-- next to the right input. It lives in a schema PostgREST does not expose.
+
+create schema if not exists private;
+comment on schema private is 'Helpers of movement-profiles that the API does not expose.';
+-- The CHECKs and the trigger call these helpers as whichever role writes the row.
+revoke all on schema private from public;
+grant usage on schema private to authenticated, service_role;
+
+create function private.quote_for_message(value text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select pg_catalog.to_jsonb(
+    case when pg_catalog.length(value) > 64 then pg_catalog.left(value, 64) || '…' else value end
+  )::text
+$$;
+comment on function private.quote_for_message(text) is
+  'User input as a JSON string of at most 64 characters, safe to echo in an error message.';
+
+create function private.assert_option_array(column_name text, value jsonb, allowed_values text[])
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  entry text;
+  seen text[] := array[]::text[];
+  allowed_list constant text := 'Allowed values: ' || pg_catalog.array_to_string(allowed_values, ', ');
+begin
+  if value is null
+     or pg_catalog.jsonb_typeof(value) <> 'array'
+     or exists (
+       select from pg_catalog.jsonb_array_elements(value) as element
+       where pg_catalog.jsonb_typeof(element) <> 'string'
+     )
+  then
+    raise exception using
+      errcode = 'check_violation',
+      message = column_name || ' must be a JSON array of strings',
+      detail = allowed_list,
+      hint = column_name;
+  end if;
+
+  if pg_catalog.jsonb_array_length(value) = 0 then
+    raise exception using
+      errcode = 'check_violation',
+      message = column_name || ' must contain at least one value',
+      detail = allowed_list,
+      hint = column_name;
+  end if;
+
+  for entry in select pg_catalog.jsonb_array_elements_text(value) loop
+    if not (entry = any (allowed_values)) then
+      raise exception using
+        errcode = 'check_violation',
+        -- Quoted as JSON and cut short: the value is user input and may be huge or unprintable.
+        message = column_name || ' contains an invalid value: ' || private.quote_for_message(entry),
+        detail = allowed_list,
+        hint = column_name;
+    end if;
+    if entry = any (seen) then
+      raise exception using
+        errcode = 'check_violation',
+        message = column_name || ' contains a duplicate value: ' || private.quote_for_message(entry),
+        detail = allowed_list,
+        hint = column_name;
+    end if;
+    seen := seen || entry;
+  end loop;
+
+  return true;
+end
+$$;
+comment on function private.assert_option_array(text, jsonb, text[]) is
+  'True when value is a non-empty JSON array of distinct strings from allowed_values; otherwise '
+  'raises 23514 with the field in message and hint and the allowed values in detail.';

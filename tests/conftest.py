@@ -1,0 +1,87 @@
+"""Fixtures shared by every test: a real, throwaway local stack and ways to act as its users.
+
+`make test` starts the throwaway stack once (tests/run_suite.sh) and names its state folder in
+MOVEMENT_PROFILES_TEST_STACK_DIR; a bare `pytest` starts its own on free ports. Neither touches the
+developer's stack in .stack/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from movement_profiles_cli.stack import jwt
+from movement_profiles_cli.stack.local_stack import LocalStack
+from movement_profiles_cli.stack.state import StackState
+
+TEST_STACK_ENV = "MOVEMENT_PROFILES_TEST_STACK_DIR"
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[StackState]:
+    """The running throwaway stack's state (URLs, ports, keys, secret)."""
+    shared = os.environ.get(TEST_STACK_ENV)
+    if shared:
+        state = StackState.load(Path(shared))
+        assert state is not None, f"{TEST_STACK_ENV}={shared} holds no stack"
+        yield state
+        return
+    state_dir = Path(tempfile.mkdtemp(prefix="movement-profiles-test-"))
+    local_stack = LocalStack.open(state_dir, free_ports=True)
+    try:
+        local_stack.up()
+        yield local_stack.state
+    finally:
+        local_stack.down()
+        shutil.rmtree(state_dir, ignore_errors=True)
+        shutil.rmtree(local_stack.state.runtime_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def local_stack(stack: StackState) -> LocalStack:
+    """The stack's controller (psql, migrate), for tests that need more than HTTP."""
+    return LocalStack(stack, Path(__file__).resolve().parents[1])
+
+
+@pytest.fixture
+def db(stack: StackState) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """An autocommit connection as the `postgres` superuser, for arranging and checking data."""
+    with psycopg.connect(stack.db_url(), autocommit=True) as connection:
+        yield connection
+
+
+@dataclass(frozen=True)
+class StackUser:
+    """An auth user of the throwaway stack, with a valid access token."""
+
+    id: uuid.UUID
+    email: str
+    access_token: str
+
+
+@pytest.fixture
+def make_user(stack: StackState) -> Callable[[], StackUser]:
+    """Create a fresh auth user (so tests never share rows) and mint its token."""
+
+    def create() -> StackUser:
+        user_id = uuid.uuid4()
+        email = f"{user_id}@test.movement-profiles.local"
+        with psycopg.connect(stack.db_url(), autocommit=True) as connection:
+            connection.execute(
+                "insert into auth.users (id, email) values (%s, %s)", (user_id, email)
+            )
+        token = jwt.user_token(
+            str(user_id), stack.jwt_secret, issued_at=int(time.time()), expires_in=3600
+        )
+        return StackUser(user_id, email, token)
+
+    return create

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` runs it: static checks first (fast failure), then a
+# throwaway stack on free ports, pgTAP, the Supabase CLI's linter and pytest against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=.venv/bin
+echo "== ruff, mypy"
+"$venv/ruff" check .
+"$venv/ruff" format --check .
+"$venv/mypy"
+
+state_dir="$PWD/.stack-test"
+export MOVEMENT_PROFILES_TEST_STACK_DIR="$state_dir"
+cleanup() { "$venv/movement-profiles" stack down --state-dir "$state_dir" >/dev/null || true; rm -rf "$state_dir"; }
+trap cleanup EXIT
+cleanup
+
+echo "== throwaway stack"
+"$venv/movement-profiles" stack up --state-dir "$state_dir" --free-ports --quiet
+eval "$("$venv/movement-profiles" stack status --state-dir "$state_dir" -o env)"
+db_port=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).port)' "$DB_URL")
+
+echo "== supabase db lint (plpgsql_check)"
+node_modules/.bin/supabase db lint --db-url "$DB_URL" --schema public,private --level warning --fail-on warning --workdir "$PWD"
+
+echo "== pgTAP"
+PGPASSWORD=postgres pg_prove -h 127.0.0.1 -p "$db_port" -U postgres -d postgres -r --ext .sql supabase/tests/database/
+
+echo "== pytest"
+"$venv/pytest" -q
