@@ -54,4 +54,4 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 clean: down
-	rm -rf .stack .stack-test $(VENV) node_modules
+	rm -rf .stack .stack-test-* $(VENV) node_modules

@@ -10,7 +10,8 @@ echo "== ruff, mypy"
 "$venv/ruff" format --check .
 "$venv/mypy"
 
-state_dir="$PWD/.stack-test"
+# A folder of its own per run, so parallel runs (and the developer's .stack/) never collide.
+state_dir="$PWD/.stack-test-$$"
 export MOVEMENT_PROFILES_TEST_STACK_DIR="$state_dir"
 cleanup() { "$venv/movement-profiles" stack down --state-dir "$state_dir" >/dev/null || true; rm -rf "$state_dir"; }
 trap cleanup EXIT
