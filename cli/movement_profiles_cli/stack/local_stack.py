@@ -344,8 +344,24 @@ class LocalStack:
 
     # -- commands ---------------------------------------------------------------------------------
 
+    def check_binaries(self) -> None:
+        """Fail before starting anything when a binary is missing, naming every one of them."""
+        missing = []
+        for binary in ("postgrest_binary", "supabase_cli", "nginx_binary"):
+            try:
+                getattr(self, binary)
+            except StackError as error:
+                missing.append(str(error).split(" not found", 1)[0])
+        try:
+            _pg_bindir()
+        except StackError:
+            missing.insert(0, "PostgreSQL 15 (postgresql-15)")
+        if missing:
+            raise StackError(f"{', '.join(missing)} not found: {INSTALL_HINT}")
+
     def up(self) -> None:
         """Start whatever is not running; apply new migrations. Safe to run again."""
+        self.check_binaries()
         self._prepare_runtime_dir()
         created = self._init_cluster()
         if not self._postgres_running():

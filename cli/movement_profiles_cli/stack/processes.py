@@ -85,16 +85,14 @@ def is_running(pid: int | None, expected_name: str) -> bool:
     if not pid:
         return False
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    # A zombie (state Z) has exited; only our parent could reap it.
-    state = stat.rsplit(")", 1)[1].split()[0]
-    if state == "Z":
-        return False
-    program = cmdline.split(b"\0", 1)[0].decode(errors="replace")
-    return Path(program).name.startswith(expected_name)
+    # /proc/PID/stat is "pid (comm) state ...": comm is the executable's name, cut to 15 bytes.
+    name, _, rest = stat.partition("(")[2].rpartition(")")
+    state = rest.split()[0]
+    # A zombie (state Z) has exited; only its parent could reap it.
+    return state != "Z" and name.startswith(expected_name[:15])
 
 
 def stop(
