@@ -36,6 +36,8 @@ def _stack_errors() -> Iterator[None]:
         fail(str(error), ExitCode.SERVICE_ERROR)
     except FileNotFoundError as error:
         fail(str(error), ExitCode.INVALID_INPUT)
+    except OSError as error:
+        fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
 
 
 def _open(

@@ -289,11 +289,24 @@ class LocalStack:
         config_file = state.runtime_dir / "postgrest.conf"
         self._write_private_file(config_file, postgrest.render_config(state))
         state.pids.postgrest = processes.spawn(
-            [self.postgrest_binary, str(config_file)], log_file=state.logs / "postgrest.log"
+            [self._postgrest_reachable_by_service_user(), str(config_file)],
+            log_file=state.logs / "postgrest.log",
         )
         state.save()
         if not processes.wait_until(self._postgrest_ready, 30, interval=0.1):
             raise StackError(f"PostgREST did not become ready; see {state.logs / 'postgrest.log'}")
+
+    def _postgrest_reachable_by_service_user(self) -> str:
+        """The PostgREST binary, copied beside the runtime files when the checkout is out of the
+        service user's reach (a project under a mode-700 home folder)."""
+        binary = Path(self.postgrest_binary)
+        if processes.service_user_can_execute(binary):
+            return str(binary)
+        copy = self.state.runtime_dir / "postgrest"
+        if not copy.is_file() or copy.stat().st_size != binary.stat().st_size:
+            shutil.copy2(binary, copy)
+            processes.chown_to_service_user(copy)
+        return str(copy)
 
     def _postgrest_ready(self) -> bool:
         if not processes.is_running(self.state.pids.postgrest, "postgrest"):

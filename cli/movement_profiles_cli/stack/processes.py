@@ -38,13 +38,19 @@ def chown_to_service_user(path: Path) -> None:
 
 def service_user_can_write(folder: Path) -> bool:
     """Whether the service user can reach and write `folder` (not so under a mode-700 /root)."""
+    return _service_user_passes("-w", folder) and _service_user_passes("-x", folder)
+
+
+def service_user_can_execute(program: Path) -> bool:
+    return _service_user_passes("-x", program)
+
+
+def _service_user_passes(test_flag: str, path: Path) -> bool:
     user = service_user()
     if user is None:
-        return os.access(folder, os.W_OK | os.X_OK)
+        return os.access(path, os.W_OK if test_flag == "-w" else os.X_OK)
     probe = subprocess.run(
-        ["runuser", "-u", user, "--", "test", "-w", str(folder), "-a", "-x", str(folder)],
-        cwd="/",
-        check=False,
+        ["runuser", "-u", user, "--", "test", test_flag, str(path)], cwd="/", check=False
     )
     return probe.returncode == 0
 
