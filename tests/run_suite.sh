@@ -26,6 +26,8 @@ echo "== supabase db lint (plpgsql_check)"
 node_modules/.bin/supabase db lint --db-url "$DB_URL" --schema public,private --level warning --fail-on warning --workdir "$PWD"
 
 echo "== pgTAP"
+# pg_prove finds nothing without --ext .sql and passes; make an empty folder an error instead.
+ls supabase/tests/database/*.sql >/dev/null
 PGPASSWORD=postgres pg_prove -h 127.0.0.1 -p "$db_port" -U postgres -d postgres -r --ext .sql supabase/tests/database/
 
 echo "== pytest"
