@@ -63,7 +63,9 @@ begin
   end if;
   if tg_op = 'UPDATE' then
     new.created_at := old.created_at;
-    new.updated_at := pg_catalog.now();
+    -- Wall-clock time, and strictly later than before: updated_at is the optimistic-concurrency
+    -- token, so two writes in one transaction (now() is fixed there) must still differ.
+    new.updated_at := greatest(pg_catalog.clock_timestamp(), old.updated_at + interval '1 microsecond');
   end if;
   return new;
 end

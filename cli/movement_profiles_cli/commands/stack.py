@@ -73,11 +73,15 @@ def up(
 
 
 @app.command()
-def down(state_dir: StateDirOption = None) -> None:
+def down(
+    state_dir: StateDirOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+) -> None:
     """Stop the stack's processes (data is kept)."""
     with _stack_errors():
         _open(state_dir).down()
-    print("Stopped.")
+    if not quiet:
+        print("Stopped.")
 
 
 @app.command()

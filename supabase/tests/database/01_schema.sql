@@ -1,0 +1,323 @@
+-- The shape of public.movement_profiles as CONTRACT.md §3 defines it: columns, keys, indexes,
+-- enums, the trigger, RLS and policies, grants, and the rules every function must follow.
+-- Catalog checks only; what the shape does to real writes is in the files after this one.
+begin;
+create extension if not exists pgtap with schema extensions;
+set local search_path = extensions, public;
+
+select plan(64);
+
+-- The table and its columns.
+select has_table('public', 'movement_profiles', 'the table public.movement_profiles exists');
+select columns_are(
+  'public', 'movement_profiles',
+  array['id', 'user_id', 'training_preferences', 'goals', 'created_at', 'updated_at'],
+  'movement_profiles has exactly the six columns of the contract'
+);
+
+select col_type_is('public', 'movement_profiles', 'id', 'uuid', 'id is a uuid');
+select col_type_is('public', 'movement_profiles', 'user_id', 'uuid', 'user_id is a uuid');
+select col_type_is(
+  'public', 'movement_profiles', 'training_preferences', 'jsonb', 'training_preferences is jsonb'
+);
+select col_type_is('public', 'movement_profiles', 'goals', 'jsonb', 'goals is jsonb');
+select col_type_is(
+  'public', 'movement_profiles', 'created_at', 'timestamp with time zone', 'created_at is a timestamptz'
+);
+select col_type_is(
+  'public', 'movement_profiles', 'updated_at', 'timestamp with time zone', 'updated_at is a timestamptz'
+);
+
+select col_not_null('public', 'movement_profiles', 'id', 'id is not null');
+select col_not_null('public', 'movement_profiles', 'user_id', 'user_id is not null');
+select col_not_null(
+  'public', 'movement_profiles', 'training_preferences', 'training_preferences is not null'
+);
+select col_not_null('public', 'movement_profiles', 'goals', 'goals is not null');
+select col_not_null('public', 'movement_profiles', 'created_at', 'created_at is not null');
+select col_not_null('public', 'movement_profiles', 'updated_at', 'updated_at is not null');
+
+select col_default_is(
+  'public', 'movement_profiles', 'id', 'gen_random_uuid()', 'id defaults to gen_random_uuid()'
+);
+select col_default_is(
+  'public', 'movement_profiles', 'user_id', 'auth.uid()',
+  'user_id defaults to the calling user, auth.uid()'
+);
+select col_hasnt_default(
+  'public', 'movement_profiles', 'training_preferences',
+  'training_preferences has no default: a profile states its preferences'
+);
+select col_hasnt_default(
+  'public', 'movement_profiles', 'goals', 'goals has no default: a profile states its goals'
+);
+select col_default_is('public', 'movement_profiles', 'created_at', 'now()', 'created_at defaults to now()');
+select col_default_is('public', 'movement_profiles', 'updated_at', 'now()', 'updated_at defaults to now()');
+
+-- Keys: one profile per user, owned by an auth user and gone with it.
+select col_is_pk('public', 'movement_profiles', 'id', 'id is the primary key');
+select col_is_unique(
+  'public', 'movement_profiles', array['user_id'], 'user_id is unique: one profile per user'
+);
+select fk_ok(
+  'public', 'movement_profiles', 'user_id', 'auth', 'users', 'id',
+  'user_id references auth.users(id)'
+);
+select is(
+  (
+    select confdeltype::text
+    from pg_catalog.pg_constraint
+    where conrelid = 'public.movement_profiles'::regclass and contype = 'f'
+  ),
+  'c',
+  'deleting an auth user cascades to their profile (on delete cascade)'
+);
+
+-- GIN indexes keep "profiles that include yoga and rehab" (@>) an index scan.
+select has_index(
+  'public', 'movement_profiles', 'movement_profiles_training_preferences_idx',
+  'training_preferences'::name, 'training_preferences has an index'
+);
+select index_is_type(
+  'public', 'movement_profiles', 'movement_profiles_training_preferences_idx', 'gin',
+  'the training_preferences index is a GIN index'
+);
+select has_index(
+  'public', 'movement_profiles', 'movement_profiles_goals_idx', 'goals'::name, 'goals has an index'
+);
+select index_is_type(
+  'public', 'movement_profiles', 'movement_profiles_goals_idx', 'gin', 'the goals index is a GIN index'
+);
+-- Both GIN opclasses for jsonb answer @>; asserting it guards against an opclass that does not.
+select is_empty(
+  $$
+    select index_class.relname
+    from pg_catalog.pg_index as index_
+    join pg_catalog.pg_class as index_class on index_class.oid = index_.indexrelid
+    join pg_catalog.pg_opclass as opclass on opclass.oid = index_.indclass[0]
+    join pg_catalog.pg_am as access_method on access_method.oid = opclass.opcmethod
+    where index_.indrelid = 'public.movement_profiles'::regclass
+      and access_method.amname = 'gin'
+      and not exists (
+        select
+        from pg_catalog.pg_amop as operator_of_class
+        where operator_of_class.amopfamily = opclass.opcfamily
+          and operator_of_class.amopopr = '@>(jsonb,jsonb)'::regoperator
+      )
+  $$,
+  'every GIN index on movement_profiles can answer the containment operator @>'
+);
+
+-- The allowed values, defined once as enums.
+select has_enum('public', 'training_preference', 'the enum public.training_preference exists');
+select enum_has_labels(
+  'public', 'training_preference',
+  array['strength_training', 'running', 'yoga', 'crossfit', 'sports', 'mixed'],
+  'training_preference has the six allowed values, in the contract''s order'
+);
+select has_enum('public', 'goal', 'the enum public.goal exists');
+select enum_has_labels(
+  'public', 'goal',
+  array['build_muscle', 'lose_fat', 'improve_endurance', 'rehab', 'general_health'],
+  'goal has the five allowed values, in the contract''s order'
+);
+select has_function(
+  'public', 'movement_profile_options', array[]::name[],
+  'public.movement_profile_options() exists for frontends to build their selects from'
+);
+select function_returns(
+  'public', 'movement_profile_options', array[]::name[], 'jsonb',
+  'movement_profile_options() returns jsonb'
+);
+
+-- The trigger that keeps the timestamps honest.
+select has_trigger(
+  'public', 'movement_profiles', 'movement_profiles_before_write',
+  'movement_profiles has the trigger movement_profiles_before_write'
+);
+select trigger_is(
+  'public', 'movement_profiles', 'movement_profiles_before_write',
+  'private', 'movement_profiles_before_write',
+  'the trigger runs private.movement_profiles_before_write()'
+);
+-- pg_trigger.tgtype bits: 1 row, 2 before, 4 insert, 8 delete, 16 update, 32 truncate.
+select is(
+  (
+    select tgtype::int
+    from pg_catalog.pg_trigger
+    where tgrelid = 'public.movement_profiles'::regclass and tgname = 'movement_profiles_before_write'
+  ),
+  1 + 2 + 4 + 16,
+  'the trigger fires before insert or update, for each row'
+);
+
+-- Documentation lives in the schema, where PostgREST's OpenAPI, Studio and psql show it.
+select isnt(
+  obj_description('public.movement_profiles'::regclass, 'pg_class'), null,
+  'the table has a comment'
+);
+select is_empty(
+  $$
+    select attname
+    from pg_catalog.pg_attribute
+    where attrelid = 'public.movement_profiles'::regclass
+      and attnum > 0
+      and not attisdropped
+      and col_description(attrelid, attnum) is null
+  $$,
+  'every column of movement_profiles has a comment'
+);
+select isnt(
+  obj_description('public.training_preference'::regtype, 'pg_type'), null,
+  'the enum training_preference has a comment'
+);
+select isnt(obj_description('public.goal'::regtype, 'pg_type'), null, 'the enum goal has a comment');
+select is_empty(
+  $$
+    select oid::regprocedure
+    from pg_catalog.pg_proc
+    where pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+      and not exists (select from pg_catalog.pg_depend where objid = pg_proc.oid and deptype = 'e')
+      and obj_description(oid, 'pg_proc') is null
+  $$,
+  'every function of the project in schemas public and private has a comment'
+);
+
+-- Row-level security and the three policies, all for signed-in users only.
+select ok(
+  (select relrowsecurity from pg_catalog.pg_class where oid = 'public.movement_profiles'::regclass),
+  'row-level security is enabled on movement_profiles'
+);
+select policies_are(
+  'public', 'movement_profiles',
+  array[
+    'Users can read their own movement profile',
+    'Users can create their own movement profile',
+    'Users can update their own movement profile'
+  ],
+  'movement_profiles has exactly the read, create and update policies (no delete policy)'
+);
+select policy_cmd_is(
+  'public', 'movement_profiles', 'Users can read their own movement profile', 'select',
+  'the read policy applies to select'
+);
+select policy_roles_are(
+  'public', 'movement_profiles', 'Users can read their own movement profile', array['authenticated'],
+  'the read policy applies to authenticated only'
+);
+select policy_cmd_is(
+  'public', 'movement_profiles', 'Users can create their own movement profile', 'insert',
+  'the create policy applies to insert'
+);
+select policy_roles_are(
+  'public', 'movement_profiles', 'Users can create their own movement profile', array['authenticated'],
+  'the create policy applies to authenticated only'
+);
+select policy_cmd_is(
+  'public', 'movement_profiles', 'Users can update their own movement profile', 'update',
+  'the update policy applies to update'
+);
+select policy_roles_are(
+  'public', 'movement_profiles', 'Users can update their own movement profile', array['authenticated'],
+  'the update policy applies to authenticated only'
+);
+select is_empty(
+  $$
+    select polname
+    from pg_catalog.pg_policy
+    where polrelid = 'public.movement_profiles'::regclass and not polpermissive
+  $$,
+  'all policies are permissive (a restrictive one would need a permissive one to pass first)'
+);
+-- The update policy must check the new row too, or a user could hand their row to someone else.
+select ok(
+  (
+    select polqual is not null and polwithcheck is not null
+    from pg_catalog.pg_policy
+    where polrelid = 'public.movement_profiles'::regclass
+      and polname = 'Users can update their own movement profile'
+  ),
+  'the update policy has both a using and a with check expression'
+);
+
+-- Grants: column grants keep id, user_id and the timestamps out of reach of the API roles.
+select table_privs_are(
+  'public', 'movement_profiles', 'anon', array[]::text[], 'anon has no privilege on movement_profiles'
+);
+select table_privs_are(
+  'public', 'movement_profiles', 'authenticated', array['SELECT'],
+  'authenticated has select on the whole table and nothing else table-wide'
+);
+select table_privs_are(
+  'public', 'movement_profiles', 'service_role',
+  array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'],
+  'service_role has every privilege on movement_profiles'
+);
+select results_eq(
+  $$
+    -- attname is of type name (collation "C"); the values below are text in the default collation.
+    select
+      attname::text collate "default",
+      has_column_privilege('authenticated', attrelid, attnum, 'INSERT'),
+      has_column_privilege('authenticated', attrelid, attnum, 'UPDATE')
+    from pg_catalog.pg_attribute
+    where attrelid = 'public.movement_profiles'::regclass and attnum > 0 and not attisdropped
+    order by attnum
+  $$,
+  $$
+    values
+      ('id', false, false),
+      ('user_id', true, false),
+      ('training_preferences', true, true),
+      ('goals', true, true),
+      ('created_at', false, false),
+      ('updated_at', false, false)
+  $$,
+  'authenticated may insert user_id and both arrays, and update only the two arrays'
+);
+select function_privs_are(
+  'public', 'movement_profile_options', array[]::name[], 'anon', array['EXECUTE'],
+  'anon may call movement_profile_options()'
+);
+select function_privs_are(
+  'public', 'movement_profile_options', array[]::name[], 'authenticated', array['EXECUTE'],
+  'authenticated may call movement_profile_options()'
+);
+select schema_privs_are(
+  'private', 'anon', array[]::text[], 'anon has no privilege on schema private'
+);
+
+-- Every function pins its search_path to '' (no object can be shadowed by the caller's path)
+-- and runs with the caller's rights. Functions of extensions are the extension's business (and an
+-- extension in public is caught by 05_advisors.sql).
+select has_function(
+  'private', 'assert_option_array', array['text', 'jsonb', 'text[]'],
+  'private.assert_option_array(text, jsonb, text[]) exists'
+);
+select has_function(
+  'private', 'movement_profiles_before_write', array[]::name[],
+  'private.movement_profiles_before_write() exists'
+);
+select is_empty(
+  $$
+    select oid::regprocedure
+    from pg_catalog.pg_proc
+    where pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+      and not exists (select from pg_catalog.pg_depend where objid = pg_proc.oid and deptype = 'e')
+      and not coalesce(proconfig, '{}') @> array['search_path=""']
+  $$,
+  'every function in schemas public and private sets search_path = '''''
+);
+select is_empty(
+  $$
+    select oid::regprocedure
+    from pg_catalog.pg_proc
+    where pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+      and not exists (select from pg_catalog.pg_depend where objid = pg_proc.oid and deptype = 'e')
+      and prosecdef
+  $$,
+  'no function in schemas public and private is security definer'
+);
+
+select * from finish();
+rollback;
