@@ -5,12 +5,15 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 CLI := $(VENV)/bin/movement-profiles
-# Debian packages of the local stack and the test/bench tools (CONTRACT.md §2).
-APT_PACKAGES := postgresql-15 postgresql-client-15 postgresql-contrib postgresql-15-pgtap \
-	postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl nginx wrk curl
+# Debian packages (CONTRACT.md §2): what the local stack runs on, and what only tests and
+# benchmarks need, so that `make up` does not install a browser.
+STACK_APT_PACKAGES := postgresql-15 postgresql-client-15 postgresql-contrib nginx curl
+TEST_APT_PACKAGES := postgresql-15-pgtap postgresql-15-plpgsql-check \
+	libtap-parser-sourcehandler-pgtap-perl wrk chromium fonts-liberation
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: up down test lint bench install install-system install-python install-npm clean
+.PHONY: up down test lint bench web types install install-test install-system install-python \
+	install-npm clean
 
 up: install ## Start the local stack, apply migrations and seed, print URLs and keys.
 	@$(CLI) stack up
@@ -18,7 +21,7 @@ up: install ## Start the local stack, apply migrations and seed, print URLs and 
 down: ## Stop the local stack (data is kept in .stack/).
 	@if [ -x $(CLI) ]; then $(CLI) stack down; fi
 
-test: install ## Lint, type-check, then pgTAP and pytest against a throwaway stack.
+test: install-test ## Lint, type-check, then pgTAP, pytest and the frontend e2e tests against a throwaway stack.
 	@bash tests/run_suite.sh
 
 lint: install-python
@@ -26,11 +29,21 @@ lint: install-python
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: install ## Benchmarks against a throwaway stack; results in bench/results/.
+web: install ## Serve examples/web on http://127.0.0.1:5173 for the `make up` stack (USER_ID=... prints a signed-in link).
+	@node examples/web/serve.mjs $(if $(USER_ID),--user-id $(USER_ID))
+
+types: install-npm ## Regenerate examples/web/src/database.types.ts from the `make up` stack's schema.
+	@node examples/web/scripts/generate-types.mjs
+
+bench: install-test ## Benchmarks against a throwaway stack; results in bench/results/.
 	@bash bench/run.sh
 
 install: install-system install-python install-npm
 
+install-test: install
+	@$(MAKE) --no-print-directory install-system APT_PACKAGES="$(TEST_APT_PACKAGES)"
+
+install-system: APT_PACKAGES ?= $(STACK_APT_PACKAGES)
 install-system:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 		| grep -q '^install ok installed' || echo $$p; done); \

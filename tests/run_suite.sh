@@ -32,3 +32,8 @@ PGPASSWORD=postgres pg_prove -h 127.0.0.1 -p "$db_port" -U postgres -d postgres 
 
 echo "== pytest"
 "$venv/pytest" -q
+
+echo "== frontend e2e (examples/web in Chromium, supabase-js, generated types)"
+# Node 20 needs the flag for the global WebSocket supabase-js constructs its realtime client with.
+API_URL="$API_URL" ANON_KEY="$ANON_KEY" JWT_SECRET="$JWT_SECRET" DB_URL="$DB_URL" \
+  node --experimental-websocket --test tests/e2e/*.test.mjs

@@ -170,3 +170,44 @@ def test_a_missing_binary_is_one_clear_line(tmp_path: Path) -> None:
     finally:
         stack.down()
         shutil.rmtree(stack.state.runtime_dir, ignore_errors=True)
+
+
+def test_dev_user_create_and_token_give_a_working_session(own_stack: LocalStack) -> None:
+    state_dir = str(own_stack.state.state_dir)
+    created = run_cli(
+        "dev", "user", "create", "--email", "o'hara@example.com", "--state-dir", state_dir
+    )
+    assert created.returncode == 0, created.stderr
+    user_id = created.stdout.strip()
+    token = run_cli("dev", "token", "--user-id", user_id, "--state-dir", state_dir).stdout.strip()
+    response = httpx.post(
+        f"{own_stack.state.rest_url}/movement_profiles",
+        json={"training_preferences": ["yoga"], "goals": ["rehab"]},
+        headers={
+            "apikey": own_stack.state.anon_key,
+            "Authorization": f"Bearer {token}",
+            "Prefer": "return=representation",
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()[0]["user_id"] == user_id
+
+    again = run_cli(
+        "dev", "user", "create", "--email", "o'hara@example.com", "--state-dir", state_dir
+    )
+    assert again.returncode == 2
+    assert again.stderr.count("\n") == 1
+    assert 'duplicate key value violates unique constraint "users_email_key"' in again.stderr
+
+
+def test_dev_commands_refuse_without_a_local_stack(tmp_path: Path) -> None:
+    result = run_cli(
+        "dev",
+        "token",
+        "--user-id",
+        "11111111-1111-4111-8111-111111111111",
+        "--state-dir",
+        str(tmp_path),
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: no local stack in ")

@@ -46,8 +46,7 @@ def create_user(
             stack.psql(
                 "--set",
                 f"email={email or ''}",
-                "--command",
-                "insert into auth.users (email) values (nullif(:'email', '')) returning id",
+                script="insert into auth.users (email) values (nullif(:'email', '')) returning id;",
             )
             .strip()
             .splitlines()[0]

@@ -218,8 +218,12 @@ class LocalStack:
         )
         return probe.returncode == 0
 
-    def psql(self, *arguments: str, database: str = "postgres") -> str:
-        """Run psql as the `postgres` superuser against the stack; return its output."""
+    def psql(self, *arguments: str, database: str = "postgres", script: str | None = None) -> str:
+        """Run psql as the `postgres` superuser against the stack; return its output.
+
+        `script` is fed on standard input: unlike `--command`, it expands `:'variables'` set with
+        `--set`, which is how user input reaches SQL safely quoted.
+        """
         result = subprocess.run(
             [
                 str(_pg_bindir() / "psql"),
@@ -232,12 +236,15 @@ class LocalStack:
                 "ON_ERROR_STOP=1",
                 *arguments,
             ],
+            input=script,
             capture_output=True,
             text=True,
             check=False,
         )
         if result.returncode != 0:
-            raise StackError(f"psql failed: {result.stderr.strip()}")
+            # The first line holds PostgreSQL's message; DETAIL and CONTEXT lines follow it.
+            first_line = (result.stderr.strip().splitlines() or ["(no output)"])[0]
+            raise StackError(f"psql failed: {first_line.removeprefix('ERROR:').strip()}")
         return result.stdout
 
     def _apply_schema(self, *, seed: bool) -> None:
