@@ -1,0 +1,308 @@
+"""`AsyncMovementProfilesClient`: the asyncio client. It moves bytes; `_core` decides the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import os
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+from uuid import UUID
+
+import httpx
+from postgrest import AsyncPostgrestClient
+
+from movement_profiles import _core, config
+from movement_profiles.models import (
+    Goal,
+    MovementProfile,
+    MovementProfileCreate,
+    MovementProfileOptions,
+    MovementProfileUpdate,
+    TrainingPreference,
+)
+
+if TYPE_CHECKING:
+    from supabase import AsyncClient as SupabaseClient
+
+T = TypeVar("T")
+
+__all__ = ["AsyncMovementProfilesClient"]
+
+
+class AsyncMovementProfilesClient:
+    """The /movement-profiles contract over a Supabase project's REST API (asyncio).
+
+    Act as a user by passing the anon key and the user's `access_token` (row-level security then
+    limits every call to that user's profile), or as an admin by passing the service role key.
+
+    Args:
+        url: the project URL, e.g. ``http://127.0.0.1:54321`` or ``https://<ref>.supabase.co``.
+        key: the anon (publishable) key or the service role key.
+        access_token: a user's JWT; requests then run as that user.
+        timeout: seconds (or an ``httpx.Timeout``) each request may take.
+        max_retries: how often a failed read is retried (writes: see `RetryPolicy`).
+        retry_backoff: seconds before the first retry; doubled for each further one, with jitter.
+        http_client: an httpx.AsyncClient to send with (proxies, custom transports); it is not
+            closed by `aclose()`. By default the client opens its own pooled one.
+
+    Every method of `MovementProfilesClient` is here too, awaited; `iter_all` is an async
+    iterator. The client keeps its connections open: reuse one instance, and `await aclose()` it
+    (or use ``async with``) when done. Use it from one event loop.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        access_token: str | None = None,
+        *,
+        timeout: float | httpx.Timeout = _core.DEFAULT_TIMEOUT,
+        max_retries: int = _core.DEFAULT_MAX_RETRIES,
+        retry_backoff: float = _core.DEFAULT_RETRY_BACKOFF,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        session = http_client or httpx.AsyncClient(timeout=timeout)
+        postgrest = AsyncPostgrestClient(
+            _core.rest_url(url),
+            headers=_core.client_headers(key, access_token),
+            http_client=session,
+        )
+        self._setup(
+            lambda: postgrest,
+            owned_session=None if http_client else session,
+            timeout=timeout,
+            retry=_core.RetryPolicy(max_retries, retry_backoff),
+        )
+
+    def _setup(
+        self,
+        postgrest: Callable[[], AsyncPostgrestClient],
+        *,
+        owned_session: httpx.AsyncClient | None,
+        timeout: float | httpx.Timeout,
+        retry: _core.RetryPolicy,
+    ) -> None:
+        self._postgrest = postgrest
+        self._owned_session = owned_session
+        self._timeout = timeout
+        self._retry = retry
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        service_role: bool = False,
+        access_token: str | None = None,
+        env_file: str | os.PathLike[str] | None = None,
+        timeout: float | httpx.Timeout = _core.DEFAULT_TIMEOUT,
+        max_retries: int = _core.DEFAULT_MAX_RETRIES,
+        retry_backoff: float = _core.DEFAULT_RETRY_BACKOFF,
+    ) -> Self:
+        """A client configured from ``SUPABASE_URL`` and the keys, a ``.env`` file, or the local
+        stack, in that order (see `movement_profiles.config`).
+
+        Uses ``SUPABASE_ANON_KEY``, or ``SUPABASE_SERVICE_ROLE_KEY`` when `service_role` is true.
+        Raises `ConfigurationError` when nothing is configured and there is no local stack.
+        """
+        settings = config.load_settings(env_file)
+        return cls(
+            settings.url,
+            settings.key(service_role=service_role),
+            access_token,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+        )
+
+    @classmethod
+    def from_supabase(
+        cls,
+        client: SupabaseClient,
+        *,
+        timeout: float | httpx.Timeout = _core.DEFAULT_TIMEOUT,
+        max_retries: int = _core.DEFAULT_MAX_RETRIES,
+        retry_backoff: float = _core.DEFAULT_RETRY_BACKOFF,
+    ) -> Self:
+        """A client that sends through an existing supabase-py `AsyncClient`
+        (``await acreate_client(...)``).
+
+        It reuses the client's PostgREST connections, URL and headers, and acts as whoever the
+        client acts as: the key it was created with, a user signed in with ``client.auth``, or an
+        ``Authorization`` header given in its options. `aclose()` leaves the supabase client open.
+        """
+        instance = cls.__new__(cls)
+        instance._setup(
+            lambda: client.postgrest,
+            owned_session=None,
+            timeout=timeout,
+            retry=_core.RetryPolicy(max_retries, retry_backoff),
+        )
+        return instance
+
+    # -- transport ------------------------------------------------------------------------------
+
+    async def _send(self, request: _core.Request) -> _core.Response:
+        attempts = self._retry.start(request)
+        while True:
+            postgrest = self._postgrest()
+            try:
+                raw = await postgrest.session.request(
+                    request.method,
+                    _core.request_url(str(postgrest.base_url), request),
+                    params=request.params,
+                    headers=_core.request_headers(postgrest.headers, request),
+                    content=request.body,
+                    timeout=self._timeout,
+                )
+            except httpx.TransportError as error:
+                delay = attempts.after_transport_error(error)
+            else:
+                outcome = attempts.after_response(
+                    _core.Response(raw.status_code, raw.content, raw.headers)
+                )
+                if isinstance(outcome, _core.Response):
+                    return outcome
+                delay = outcome
+            await asyncio.sleep(delay)
+
+    async def _run(self, operation: _core.Operation[T]) -> T:
+        try:
+            request = next(operation)
+            while True:
+                request = operation.send(await self._send(request))
+        except StopIteration as finished:
+            result: T = finished.value
+            return result
+
+    # -- the contract ---------------------------------------------------------------------------
+
+    async def create(self, profile: MovementProfileCreate | Mapping[str, Any]) -> MovementProfile:
+        """Create a profile (``POST /movement-profiles``) and return it as stored.
+
+        Raises `ValidationError` (invalid arrays, before any request), `ConflictError` (the user
+        already has one), `PermissionDeniedError` (a user creating someone else's), `AuthError`.
+        """
+        return await self._run(_core.create(profile))
+
+    async def get(self, user_id: UUID | str) -> MovementProfile:
+        """The profile of `user_id` (``GET /movement-profiles/{user_id}``).
+
+        Raises `NotFoundError` when there is none, or when it is not the caller's.
+        """
+        return await self._run(_core.get(user_id))
+
+    async def update(
+        self,
+        user_id: UUID | str,
+        changes: MovementProfileUpdate | Mapping[str, Any],
+        expected_updated_at: datetime | str | None = None,
+    ) -> MovementProfile:
+        """Change the given fields of a profile (``PUT /movement-profiles/{user_id}``).
+
+        With `expected_updated_at` (the ``updated_at`` of the profile as last read) the change is
+        written only if nobody changed the profile since; otherwise `StaleUpdateError` (a
+        `ConflictError`) is raised and nothing is written. Raises `NotFoundError` when there is no
+        such profile or it is not the caller's.
+        """
+        return await self._run(_core.update(user_id, changes, expected_updated_at))
+
+    async def list(
+        self,
+        training_preference: TrainingPreference
+        | str
+        | Collection[TrainingPreference | str]
+        | None = None,
+        goal: Goal | str | Collection[Goal | str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> builtins.list[MovementProfile]:
+        """Profiles that include the given training preference(s) and goal(s), by user_id.
+
+        Several values (a list) must all be present. Uses the GIN-indexed containment operator
+        (``@>``). `limit` is at most 1000. A user sees only their own profile.
+        """
+        return await self._run(_core.list_profiles(training_preference, goal, limit, offset))
+
+    async def delete(self, user_id: UUID | str) -> None:
+        """Delete the profile of `user_id`. Service key only: users get `PermissionDeniedError`.
+
+        Raises `NotFoundError` when there is no such profile.
+        """
+        await self._run(_core.delete(user_id))
+
+    async def options(self) -> MovementProfileOptions:
+        """The allowed values, as the database defines them:
+        ``{"training_preferences": [...], "goals": [...]}``."""
+        return await self._run(_core.options())
+
+    # -- bulk, for imports and exports ----------------------------------------------------------
+
+    async def upsert_many(
+        self,
+        profiles: Iterable[MovementProfileCreate | MovementProfile | Mapping[str, Any]],
+        *,
+        batch_size: int = _core.DEFAULT_UPSERT_BATCH_SIZE,
+        on_batch: Callable[[int], None] | None = None,
+        keep_identity: bool = False,
+    ) -> int:
+        """Insert or overwrite profiles by user_id, one request per batch; return rows written.
+
+        Service key only. Every profile needs a `user_id`, at most once in the input. Existing
+        profiles get both arrays replaced (``created_at`` is kept, ``updated_at`` moves). Each
+        batch is one transaction: when one fails, the batches before it stay written and the
+        error is raised; `on_batch` is called with each batch's row count, e.g. to drive a
+        progress bar or to know how far an import got. Never retried unless it could not connect.
+
+        With `keep_identity` (restoring an export) each profile is a `MovementProfile` or a mapping
+        with ``id``, ``created_at`` and ``updated_at`` too, and new rows keep them; on an existing
+        user's row the database still keeps its ``created_at`` and sets ``updated_at`` to now.
+        """
+        written = 0
+        for batch in _core.upsert_batches(profiles, batch_size, keep_identity=keep_identity):
+            count = await self._run(_core.upsert_batch(batch))
+            written += count
+            if on_batch is not None:
+                on_batch(count)
+        return written
+
+    def iter_all(self, page_size: int = _core.MAX_PAGE_SIZE) -> AsyncIterator[MovementProfile]:
+        """Every profile the caller may read, ordered by user_id, fetched `page_size` at a time.
+
+        Pages are keyset ranges (``user_id > last``), so the export is consistent per page and
+        never skips or repeats a row because of concurrent inserts.
+        """
+        _core.check_page_size(page_size)
+        return self._iter_pages(page_size)
+
+    async def _iter_pages(self, page_size: int) -> AsyncIterator[MovementProfile]:
+        after: UUID | None = None
+        while page := await self._run(_core.page_after(after, page_size)):
+            for profile in page:
+                yield profile
+            after = page[-1].user_id
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the connections this client opened (not those of an http_client or supabase
+        client it was given)."""
+        if self._owned_session is not None:
+            await self._owned_session.aclose()
+
+    async def close(self) -> None:
+        """The same as `aclose()`."""
+        await self.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()

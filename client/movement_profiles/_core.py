@@ -1,0 +1,721 @@
+"""The sans-I/O core shared by the sync and async clients.
+
+Everything that decides what goes over the wire and what comes back lives here, in plain functions
+that never touch a socket: each operation is a generator that yields `Request`s and is sent the
+`Response`s, and returns the result (a `MovementProfile`, a list, a count) or raises the one right
+exception. The clients only move bytes: they send each `Request` with the HTTP session of a
+postgrest-py client, wait (in their own way) between retries, and feed the `Response` back. So
+`update`'s stale-or-missing follow-up read, `iter_all`'s keyset paging and the whole error mapping
+exist once, and are tested without a network (tests/sdk/test_mapping.py).
+
+Why not postgrest-py's request builders: their `APIError` carries no HTTP status (it is needed to
+tell 401 from 403 for the same ``42501``), their built-in retry follows a schedule of its own
+(1 s, 2 s, 4 s, ... up to 30 s between tries) that the SDK's `max_retries` and `retry_backoff`
+could not govern, and they cannot be driven sans-I/O. What the SDK does take from
+postgrest-py is the client itself: its base URL, headers (``apikey``, ``Authorization``, schema
+profiles) and its pooled httpx session, which is how `from_supabase` reuses an existing supabase-py
+client's connections and follows its signed-in user.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import random
+import re
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+import httpx
+import pydantic
+
+from movement_profiles import errors
+from movement_profiles.models import (
+    OPTION_COLUMNS,
+    Goal,
+    MovementProfile,
+    MovementProfileCreate,
+    MovementProfileOptions,
+    MovementProfileUpdate,
+    TrainingPreference,
+    allowed_values_detail,
+    aware_datetime,
+    parse_uuid,
+)
+
+T = TypeVar("T")
+
+TABLE = "movement_profiles"
+OPTIONS_FUNCTION = "rpc/movement_profile_options"
+SINGLE_OBJECT = "application/vnd.pgrst.object+json"
+#: Rows one request may return: PostgREST's ``db-max-rows`` here and hosted Supabase's default.
+MAX_PAGE_SIZE = 1000
+DEFAULT_UPSERT_BATCH_SIZE = 500
+# ~150 kB per request at most, well under the gateway's 1 MiB body limit.
+MAX_UPSERT_BATCH_SIZE = 1000
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_RETRY_BACKOFF = 0.2
+_MAX_RETRY_DELAY = 5.0
+_SELECT_COLUMNS = ",".join(MovementProfile.COLUMNS)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request, relative to the REST root (``<project URL>/rest/v1``)."""
+
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether sending it twice is harmless, so any transient failure may be retried."""
+        return self.method in {"GET", "HEAD"}
+
+
+@dataclass(frozen=True)
+class Response:
+    """One HTTP response; header names are matched case-insensitively."""
+
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == wanted:
+                return value
+        return None
+
+
+#: An operation: yields requests, is sent their responses, returns its result.
+Operation = Generator[Request, Response, T]
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def rest_url(project_url: str) -> str:
+    """The REST root of a Supabase project URL (``https://x.supabase.co`` or the local gateway).
+
+    A URL that already ends in ``/rest/v1`` is accepted as is.
+    """
+    url = project_url.strip().rstrip("/")
+    if not re.match(r"^https?://[^/]+", url):
+        raise errors.ConfigurationError(
+            f"the project URL must start with http:// or https://, got {project_url!r}"
+        )
+    return url if url.endswith("/rest/v1") else f"{url}/rest/v1"
+
+
+def auth_headers(key: str, access_token: str | None) -> dict[str, str]:
+    """Headers of every request: the API key, and the user's token or else the key as bearer."""
+    if not key:
+        raise errors.ConfigurationError("an API key (anon or service role) is required")
+    return {"apikey": key, "Authorization": f"Bearer {access_token or key}"}
+
+
+def client_headers(key: str, access_token: str | None) -> dict[str, str]:
+    """Headers of a client the SDK creates itself (not one from supabase-py)."""
+    return {
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "X-Client-Info": f"movement-profiles-python/{_version()}",
+        **auth_headers(key, access_token),
+    }
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("movement-profiles")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def request_url(base_url: str, request: Request) -> str:
+    return f"{base_url.rstrip('/')}/{request.path}"
+
+
+def request_headers(client_headers: Mapping[str, str], request: Request) -> httpx.Headers:
+    """The client's headers (key, token, schema profiles) with the request's own on top."""
+    headers = httpx.Headers(client_headers)
+    headers.update(request.headers)
+    return headers
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently failed requests are retried.
+
+    Reads (GET) are retried on any `ServiceUnavailableError` worth retrying (no answer, 429, 502,
+    503, 504, PostgREST's ``PGRST000``-``PGRST003``). Writes are retried only when the request
+    provably never left this process (connection refused, connect or pool timeout): a write whose
+    fate is unknown is never sent twice.
+    """
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff: float = DEFAULT_RETRY_BACKOFF
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0 or self.backoff < 0:
+            raise errors.ConfigurationError("max_retries and retry_backoff must not be negative")
+
+    def delay(
+        self, request: Request, failure: errors.ServiceUnavailableError, attempt: int
+    ) -> float | None:
+        """Seconds to wait before retrying after `attempt` (0-based) failed, or None to give up."""
+        if attempt >= self.max_retries or not _may_retry(request, failure):
+            return None
+        # Exponential with jitter, so clients that failed together do not retry together.
+        base: float = self.backoff * (2**attempt)
+        return min(base * (0.5 + random.random() / 2), _MAX_RETRY_DELAY)
+
+    def start(self, request: Request) -> Attempts:
+        """The retry state of one request, for a client's send loop."""
+        return Attempts(self, request)
+
+
+class Attempts:
+    """The retry state of one request; the clients' send loops are driven by it.
+
+    After each try the client reports what happened: `after_response` returns the response to
+    hand on or the seconds to wait before the next try; `after_transport_error` returns the
+    seconds to wait, or raises `ServiceUnavailableError` when retrying is over or not allowed.
+    """
+
+    def __init__(self, policy: RetryPolicy, request: Request) -> None:
+        self._policy = policy
+        self._request = request
+        self._count = 0
+
+    def after_response(self, response: Response) -> Response | float:
+        self._count += 1
+        failure = transient_failure(response)
+        return response if failure is None else self._next_delay(failure)
+
+    def after_transport_error(self, error: httpx.TransportError) -> float:
+        self._count += 1
+        return self._next_delay(transport_failure(error))
+
+    def _next_delay(self, failure: errors.ServiceUnavailableError) -> float:
+        delay = self._policy.delay(self._request, failure, self._count - 1)
+        if delay is None:
+            failure.attempts = self._count
+            if failure.code in _TRANSPORT_CODES:
+                failure.message = f"{failure.message} ({self._count} attempt" + (
+                    "s)" if self._count != 1 else ")"
+                )
+                failure.args = (failure.message,)
+            raise failure
+        return delay
+
+
+_NOT_SENT = {"connect_error", "connect_timeout", "pool_timeout"}
+_TRANSPORT_CODES = {*_NOT_SENT, "timeout", "connection_lost"}
+_RETRYABLE_STATUSES = {429, 502, 503, 504}
+_RETRYABLE_CODES = {"PGRST000", "PGRST001", "PGRST002", "PGRST003"}
+
+
+def _may_retry(request: Request, failure: errors.ServiceUnavailableError) -> bool:
+    if failure.code in _NOT_SENT:
+        return True
+    if not request.idempotent:
+        return False
+    return (
+        failure.http_status is None
+        or failure.http_status in _RETRYABLE_STATUSES
+        or failure.code in _RETRYABLE_CODES
+    )
+
+
+def transport_failure(error: httpx.TransportError) -> errors.ServiceUnavailableError:
+    """The error for a request that got no response."""
+    code: str
+    if isinstance(error, httpx.ConnectTimeout):
+        code, what = "connect_timeout", "timed out connecting to the API"
+    elif isinstance(error, httpx.PoolTimeout):
+        code, what = "pool_timeout", "timed out waiting for a free connection to the API"
+    elif isinstance(error, httpx.TimeoutException):
+        code, what = "timeout", "the API did not answer in time"
+    elif isinstance(error, httpx.ConnectError):
+        code, what = "connect_error", "could not connect to the API"
+    else:
+        code, what = "connection_lost", "the connection to the API failed"
+    url = _request_url(error)
+    return errors.ServiceUnavailableError(
+        f"{what}{f' at {url}' if url else ''}",
+        code=code,
+        details=str(error) or type(error).__name__,
+    )
+
+
+def _request_url(error: httpx.TransportError) -> str | None:
+    try:
+        request = error.request
+    except RuntimeError:
+        return None
+    return f"{request.url.scheme}://{request.url.netloc.decode()}"
+
+
+def transient_failure(response: Response) -> errors.ServiceUnavailableError | None:
+    """The error a response stands for when it is a service failure (5xx, 429), else None."""
+    if response.status >= 500 or response.status == 429:
+        mapped = error_from_response(response)
+        assert isinstance(mapped, errors.ServiceUnavailableError)
+        return mapped
+    return None
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+def _error_payload(response: Response) -> dict[str, Any]:
+    try:
+        payload = json.loads(response.body)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        return payload
+    text = response.body.decode("utf-8", "replace").strip()
+    return {"details": text[:500] or None}
+
+
+def _text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+_VALIDATION_CODES = {"23514", "22P02", "23502", "PGRST102"}
+# 413/414/431: the gateway's limits on body, URL and header size.
+_VALIDATION_STATUSES = {400, 413, 414, 422, 431}
+_AUTH_CODES = {"PGRST301", "PGRST302", "PGRST303", "PT401"}
+
+
+def error_from_response(
+    response: Response, *, not_found: str = "no such movement profile, or it is not yours"
+) -> errors.MovementProfilesError:
+    """The one exception an error response of PostgREST or the gateway maps to.
+
+    The code decides first (it says what happened), the HTTP status second (the gateway's and
+    proxies' bodies carry no code). See `movement_profiles.errors` for the table.
+    """
+    payload = _error_payload(response)
+    code = _text(payload.get("code"))
+    message = _text(payload.get("message")) or f"the API answered HTTP {response.status}"
+    fields: dict[str, Any] = {
+        "http_status": response.status,
+        "code": code,
+        "details": _text(payload.get("details")),
+        "hint": _text(payload.get("hint")),
+    }
+    status = response.status
+    if code == "PGRST116":
+        return errors.NotFoundError(not_found, **fields)
+    if status >= 500 or status == 429:
+        return errors.ServiceUnavailableError(message, **fields)
+    if code in _VALIDATION_CODES or status in _VALIDATION_STATUSES:
+        if code == "22023" and message.startswith("role "):
+            # A token naming a role the database does not have: the token is what is wrong.
+            return errors.AuthError(message, **fields)
+        if code == "23503":
+            fields["hint"] = fields["hint"] or "user_id"
+        return errors.ValidationError(message, **fields)
+    if code == "23503":
+        # PostgREST answers a foreign-key violation with 409, but nothing conflicts: the input
+        # names an auth user that does not exist.
+        return errors.ValidationError(message, **{**fields, "hint": fields["hint"] or "user_id"})
+    if code == "23505" or status == 409:
+        return errors.ConflictError(message, **fields)
+    if code in _AUTH_CODES or status == 401:
+        # 42501 arrives as 401 for anonymous callers: a token would help, so it is AuthError.
+        return errors.AuthError(message, **fields)
+    if code == "42501" or status == 403:
+        return errors.PermissionDeniedError(message, **fields)
+    if status == 404:
+        hint = (
+            "is the URL the project URL (SUPABASE_URL), and is the schema cache of PostgREST "
+            "up to date?"
+        )
+        return errors.UnexpectedResponseError(message, status=status, **{**fields, "hint": hint})
+    return errors.UnexpectedResponseError(message, status=status, **fields)
+
+
+def _json_body(response: Response) -> Any:
+    try:
+        return json.loads(response.body)
+    except ValueError as error:
+        raise errors.UnexpectedResponseError(
+            f"the API answered HTTP {response.status} with a body that is not JSON",
+            http_status=response.status,
+            details=response.body[:500].decode("utf-8", "replace"),
+        ) from error
+
+
+def _check(response: Response, *, expected: int | Collection[int] = (200,), not_found: str) -> Any:
+    """The response's JSON when its status is expected; else the mapped error is raised."""
+    statuses = {expected} if isinstance(expected, int) else set(expected)
+    if response.status not in statuses:
+        if 200 <= response.status < 300:
+            raise errors.UnexpectedResponseError(
+                f"the API answered HTTP {response.status}, expected {sorted(statuses)}",
+                status=response.status,
+                http_status=response.status,
+            )
+        raise error_from_response(response, not_found=not_found)
+    return _json_body(response) if response.body else None
+
+
+_PROFILE_LIST: pydantic.TypeAdapter[list[MovementProfile]] = pydantic.TypeAdapter(
+    list[MovementProfile]
+)
+
+
+def _unexpected_row(error: pydantic.ValidationError) -> errors.UnexpectedResponseError:
+    return errors.UnexpectedResponseError(
+        "the API returned a movement profile this SDK cannot read (a value newer than its "
+        "enums? upgrade the SDK)",
+        details=str(error),
+    )
+
+
+def parse_profile(data: Any) -> MovementProfile:
+    try:
+        return MovementProfile.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise _unexpected_row(error) from None
+
+
+def parse_profiles(data: Any) -> list[MovementProfile]:
+    try:
+        return _PROFILE_LIST.validate_python(data)
+    except pydantic.ValidationError as error:
+        raise _unexpected_row(error) from None
+
+
+def _content_range_total(response: Response) -> int | None:
+    # "0-9/10" or "*/10" with `Prefer: count=exact`.
+    content_range = response.header("Content-Range") or ""
+    _, _, total = content_range.partition("/")
+    return int(total) if total.isdigit() else None
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+def _encode(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _not_found_message(user_id: UUID) -> str:
+    return f"no movement profile for user {user_id}, or it is not yours"
+
+
+RequestModel = TypeVar("RequestModel", MovementProfileCreate, MovementProfileUpdate)
+
+
+def _coerce(model: type[RequestModel], value: RequestModel | Mapping[str, Any]) -> RequestModel:
+    if isinstance(value, model):
+        return value
+    if isinstance(value, Mapping):
+        return model.model_validate(dict(value))
+    raise errors.ValidationError(
+        f"expected a {model.__name__} or a mapping, got {type(value).__name__}",
+        code="invalid_argument",
+    )
+
+
+def create(profile: MovementProfileCreate | Mapping[str, Any]) -> Operation[MovementProfile]:
+    """POST /movement-profiles: insert one profile and return it as stored (201)."""
+    profile = _coerce(MovementProfileCreate, profile)
+    response = yield Request(
+        "POST",
+        TABLE,
+        params=(("select", _SELECT_COLUMNS),),
+        headers={
+            "Accept": SINGLE_OBJECT,
+            "Content-Type": "application/json",
+            "Prefer": "return=representation",
+        },
+        body=_encode(profile.to_json()),
+    )
+    not_found = "the created profile is not readable by the caller"
+    return parse_profile(_check(response, expected=201, not_found=not_found))
+
+
+def get(user_id: UUID | str) -> Operation[MovementProfile]:
+    """GET /movement-profiles/{user_id}: the profile, or NotFoundError (also when not yours)."""
+    user = parse_uuid(user_id)
+    response = yield Request(
+        "GET",
+        TABLE,
+        params=(("select", _SELECT_COLUMNS), ("user_id", f"eq.{user}")),
+        headers={"Accept": SINGLE_OBJECT},
+    )
+    return parse_profile(_check(response, not_found=_not_found_message(user)))
+
+
+def update(
+    user_id: UUID | str,
+    changes: MovementProfileUpdate | Mapping[str, Any],
+    expected_updated_at: datetime | str | None = None,
+) -> Operation[MovementProfile]:
+    """PUT /movement-profiles/{user_id} as a PATCH of the row, optionally optimistic.
+
+    With `expected_updated_at` the row's ``updated_at`` is part of the filter, so the database
+    writes only a row that has not changed since (atomically: a concurrent writer's row lock makes
+    this one re-check the filter). No row written means stale or missing; one read tells which.
+    """
+    user = parse_uuid(user_id)
+    update_ = _coerce(MovementProfileUpdate, changes)
+    expected = (
+        None
+        if expected_updated_at is None
+        else aware_datetime(expected_updated_at, field="expected_updated_at")
+    )
+    params = [("select", _SELECT_COLUMNS), ("user_id", f"eq.{user}")]
+    if expected is not None:
+        params.append(("updated_at", f"eq.{expected.isoformat()}"))
+    response = yield Request(
+        "PATCH",
+        TABLE,
+        params=tuple(params),
+        headers={"Content-Type": "application/json", "Prefer": "return=representation"},
+        body=_encode(update_.to_json()),
+    )
+    rows = parse_profiles(_check(response, not_found=_not_found_message(user)))
+    if rows:
+        return rows[0]
+    if expected is None:
+        raise errors.NotFoundError(_not_found_message(user), code="not_found", http_status=200)
+    current = yield Request(
+        "GET", TABLE, params=(("select", "updated_at"), ("user_id", f"eq.{user}"))
+    )
+    stored = _check(current, not_found=_not_found_message(user))
+    if not stored:
+        raise errors.NotFoundError(_not_found_message(user), code="not_found", http_status=200)
+    current_updated_at = aware_datetime(stored[0]["updated_at"], field="updated_at")
+    raise errors.StaleUpdateError(
+        f"the movement profile of user {user} changed since {expected.isoformat()} "
+        f"(it is now at {current_updated_at.isoformat()}); nothing was written",
+        expected_updated_at=expected,
+        current_updated_at=current_updated_at,
+    )
+
+
+def _containment_filter(
+    column: str, values: str | Collection[str] | None
+) -> tuple[tuple[str, str], ...]:
+    if values is None:
+        return ()
+    requested = [values] if isinstance(values, str) else list(values)
+    enum_type = OPTION_COLUMNS[column]
+    parameter = column.removesuffix("s")
+    allowed = {member.value for member in enum_type}
+    for value in requested:
+        if not isinstance(value, str) or str(value) not in allowed:
+            raise errors.ValidationError(
+                f"{parameter} filter contains an invalid value: {json.dumps(str(value))}",
+                code="invalid_argument",
+                details=allowed_values_detail(column),
+                hint=parameter,
+            )
+    if not requested:
+        return ()
+    # `cs` is jsonb's @>, which the GIN (jsonb_path_ops) index on the column serves.
+    encoded = json.dumps([str(value) for value in requested], separators=(",", ":"))
+    return ((column, f"cs.{encoded}"),)
+
+
+def _check_range(name: str, value: int, low: int, high: int | None = None) -> None:
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise errors.ValidationError(
+            f"{name} must be an integer {bounds}, got {value!r}", code="invalid_argument", hint=name
+        )
+
+
+def list_profiles(
+    training_preference: TrainingPreference | str | Collection[TrainingPreference | str] | None,
+    goal: Goal | str | Collection[Goal | str] | None,
+    limit: int,
+    offset: int,
+) -> Operation[list[MovementProfile]]:
+    """Profiles containing every given preference and goal, ordered by user_id."""
+    _check_range("limit", limit, 0, MAX_PAGE_SIZE)
+    _check_range("offset", offset, 0)
+    params = (
+        ("select", _SELECT_COLUMNS),
+        *_containment_filter("training_preferences", training_preference),
+        *_containment_filter("goals", goal),
+        ("order", "user_id.asc"),
+        ("limit", str(limit)),
+        ("offset", str(offset)),
+    )
+    response = yield Request("GET", TABLE, params=params)
+    return parse_profiles(_check(response, not_found="no profiles"))
+
+
+def check_page_size(page_size: int) -> None:
+    _check_range("page_size", page_size, 1, MAX_PAGE_SIZE)
+
+
+def page_after(after: UUID | None, page_size: int) -> Operation[list[MovementProfile]]:
+    """The next `page_size` profiles by user_id after `after` (keyset paging for `iter_all`).
+
+    Keyset rather than offset: every page is an index range scan, and rows inserted meanwhile
+    never shift a page. The caller stops at the first empty page, not at a short one, so a server
+    that caps rows below `page_size` cannot end the export early.
+    """
+    params = [("select", _SELECT_COLUMNS), ("order", "user_id.asc"), ("limit", str(page_size))]
+    if after is not None:
+        params.append(("user_id", f"gt.{after}"))
+    response = yield Request("GET", TABLE, params=tuple(params))
+    return parse_profiles(_check(response, not_found="no profiles"))
+
+
+def delete(user_id: UUID | str) -> Operation[None]:
+    """Delete a user's profile (service key only: users have no delete grant)."""
+    user = parse_uuid(user_id)
+    response = yield Request(
+        "DELETE",
+        TABLE,
+        params=(("select", "user_id"), ("user_id", f"eq.{user}")),
+        headers={"Prefer": "return=representation"},
+    )
+    if not _check(response, not_found=_not_found_message(user)):
+        raise errors.NotFoundError(_not_found_message(user), code="not_found", http_status=200)
+
+
+def options() -> Operation[MovementProfileOptions]:
+    """The allowed values as the database defines them (`public.movement_profile_options()`)."""
+    response = yield Request("GET", OPTIONS_FUNCTION)
+    data = _check(response, not_found="movement_profile_options() is missing")
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(column), list) and all(isinstance(value, str) for value in data[column])
+        for column in OPTION_COLUMNS
+    ):
+        raise errors.UnexpectedResponseError(
+            "movement_profile_options() returned an unexpected shape",
+            details=json.dumps(data)[:500],
+        )
+    return MovementProfileOptions(
+        training_preferences=list(data["training_preferences"]), goals=list(data["goals"])
+    )
+
+
+UPSERT_COLUMNS = ("user_id", "training_preferences", "goals")
+IDENTITY_COLUMNS = ("id", "user_id", "training_preferences", "goals", "created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class UpsertBatch:
+    """Validated rows of one upsert request, JSON-ready, all with exactly `columns`."""
+
+    rows: list[dict[str, Any]]
+    columns: tuple[str, ...]
+
+
+def _upsert_row(
+    item: MovementProfile | MovementProfileCreate | Mapping[str, Any], keep_identity: bool
+) -> dict[str, Any]:
+    fields: MovementProfileCreate | Mapping[str, Any]
+    if isinstance(item, MovementProfile):
+        item = item.model_dump()
+        fields = {column: item[column] for column in UPSERT_COLUMNS}
+    elif keep_identity:
+        if not isinstance(item, Mapping):
+            raise errors.ValidationError(
+                "keep_identity needs stored profiles (MovementProfile or a mapping with id, "
+                f"created_at and updated_at), got {type(item).__name__}",
+                code="invalid_argument",
+            )
+        fields = {column: item.get(column) for column in UPSERT_COLUMNS}
+    else:
+        fields = item
+    profile = _coerce(MovementProfileCreate, fields)
+    if profile.user_id is None:
+        raise errors.ValidationError(
+            "user_id is required to upsert", code="invalid_argument", hint="user_id"
+        )
+    row = profile.to_json()
+    if keep_identity:
+        assert isinstance(item, Mapping)
+        for column in ("id", "created_at", "updated_at"):
+            if item.get(column) is None:
+                raise errors.ValidationError(
+                    f"{column} is required to keep identity", code="invalid_argument", hint=column
+                )
+        row["id"] = str(parse_uuid(item["id"], field="id"))
+        for column in ("created_at", "updated_at"):
+            row[column] = aware_datetime(item[column], field=column).isoformat()
+    return row
+
+
+def upsert_batches(
+    profiles: Iterable[MovementProfile | MovementProfileCreate | Mapping[str, Any]],
+    batch_size: int,
+    *,
+    keep_identity: bool = False,
+) -> Iterator[UpsertBatch]:
+    """Validated batches for `upsert_many`, lazily, so a large import streams.
+
+    Every profile needs a user_id, and no user_id may appear twice in the whole input (within one
+    request PostgreSQL refuses it; across requests the later would silently win). An invalid
+    profile raises `ValidationError` when its batch is built, after earlier batches were sent.
+    With `keep_identity` each row also carries its `id`, `created_at` and `updated_at`.
+    """
+    _check_range("batch_size", batch_size, 1, MAX_UPSERT_BATCH_SIZE)
+    columns = IDENTITY_COLUMNS if keep_identity else UPSERT_COLUMNS
+    seen: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    for index, item in enumerate(profiles):
+        try:
+            row = _upsert_row(item, keep_identity)
+        except errors.ValidationError as error:
+            error.message = f"profile #{index}: {error.message}"
+            error.args = (error.message,)
+            raise
+        if row["user_id"] in seen:
+            raise errors.ValidationError(
+                f"profile #{index}: user_id {row['user_id']} appears more than once",
+                code="invalid_argument",
+                hint="user_id",
+            )
+        seen.add(row["user_id"])
+        rows.append(row)
+        if len(rows) == batch_size:
+            yield UpsertBatch(rows, columns)
+            rows = []
+    if rows:
+        yield UpsertBatch(rows, columns)
+
+
+def upsert_batch(batch: UpsertBatch) -> Operation[int]:
+    """One bulk upsert on user_id: insert new profiles, overwrite the given columns of existing
+    ones (the database's trigger still keeps ``created_at`` and moves ``updated_at`` of those)."""
+    response = yield Request(
+        "POST",
+        TABLE,
+        params=(("on_conflict", "user_id"), ("columns", ",".join(batch.columns))),
+        headers={
+            "Content-Type": "application/json",
+            "Prefer": "resolution=merge-duplicates,return=minimal,count=exact",
+        },
+        body=_encode(batch.rows),
+    )
+    _check(response, expected=(200, 201), not_found="no profiles")
+    written = _content_range_total(response)
+    return len(batch.rows) if written is None else written

@@ -1,0 +1,269 @@
+"""The SDK's exceptions: one class per outcome of the /movement-profiles contract.
+
+    MovementProfilesError            any error of this SDK
+    ├── ValidationError              400  invalid input; nothing was stored
+    ├── AuthError                    401  missing, expired or badly signed token, or bad API key
+    ├── PermissionDeniedError        403  authenticated, but not allowed to do this
+    ├── NotFoundError                404  no such profile, or not yours
+    ├── ConflictError                409  a profile already exists for this user
+    │   └── StaleUpdateError         409  the profile changed since `expected_updated_at`
+    ├── ServiceUnavailableError      503  the API could not be reached or failed (5xx, timeout)
+    ├── UnexpectedResponseError      the server answered something the contract does not foresee
+    └── ConfigurationError           no URL or key could be found (raised before any request)
+
+Every instance carries where it came from:
+
+- ``status``: the story's status for the outcome (the table above). It is the status a service
+  re-exposing the contract would answer with, so it is stable even where PostgREST's differs
+  (PostgREST answers 406 for "no row"; that is ``status == 404`` here).
+- ``http_status``: the status actually received, or None when no response came back (connection
+  refused, timeout) or the SDK rejected the input itself.
+- ``code``: PostgREST's ``PGRST...`` code or PostgreSQL's SQLSTATE (``23514``, ``23505``, ...) when
+  the server sent one; otherwise a short code of the SDK's (listed with each class).
+- ``message``, ``details``, ``hint``: as the server sent them (for a rejected array ``hint`` is the
+  column name and ``details`` lists the allowed values), or the SDK's equivalents.
+
+Input the SDK can check is checked before any request and raises `ValidationError` with
+``status == 400`` (the contract's status for invalid input, whichever side noticed) and
+``http_status is None``. For the two arrays its message, ``details``, ``hint`` and ``code``
+(``23514``) are exactly the database's, so handling a local and a server rejection is one code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pydantic
+
+__all__ = [
+    "AuthError",
+    "ConfigurationError",
+    "ConflictError",
+    "FieldProblem",
+    "MovementProfilesError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ServiceUnavailableError",
+    "StaleUpdateError",
+    "UnexpectedResponseError",
+    "ValidationError",
+]
+
+
+class MovementProfilesError(Exception):
+    """Base class of every error the SDK raises."""
+
+    #: The story's status for this kind of outcome; instances may carry a more specific one.
+    default_status: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        http_status: int | None = None,
+        code: str | None = None,
+        details: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status if status is not None else self.default_status
+        self.http_status = http_status
+        self.code = code
+        self.details = details
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"message={self.message!r}, details={self.details!r}, hint={self.hint!r})"
+        )
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid field of a rejected input."""
+
+    field: str | None
+    message: str
+
+
+class ValidationError(MovementProfilesError, ValueError):
+    """The input is invalid; nothing was stored.
+
+    Raised before any request when the SDK can tell (the array rules, a UUID, an aware datetime,
+    an update without fields), and for the server's 400s: ``23514`` (a CHECK constraint),
+    ``22P02`` (a value of the wrong type), ``23502`` (a missing value, e.g. ``user_id`` with the
+    service key), ``23503`` (``user_id`` names no auth user), ``PGRST102`` (a malformed body) and
+    the gateway's size limits (413 body, 414 URL, 431 headers). SDK codes: ``23514`` for the
+    array rules (the database's own code for them), ``invalid_argument`` for anything else.
+
+    `problems` lists every invalid field when the SDK checked the input; `message` joins them.
+    """
+
+    default_status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        http_status: int | None = None,
+        code: str | None = None,
+        details: str | None = None,
+        hint: str | None = None,
+        problems: Sequence[FieldProblem] = (),
+    ) -> None:
+        super().__init__(
+            message, status=status, http_status=http_status, code=code, details=details, hint=hint
+        )
+        self.problems: tuple[FieldProblem, ...] = tuple(problems) or (FieldProblem(hint, message),)
+
+    @classmethod
+    def from_pydantic(
+        cls, error: pydantic.ValidationError, *, field: str | None = None
+    ) -> ValidationError:
+        """The SDK's error for pydantic's, worded as the database words the same rule."""
+        problems: list[FieldProblem] = []
+        code = details = hint = None
+        for index, item in enumerate(error.errors(include_url=False)):
+            context: Mapping[str, Any] = item.get("ctx") or {}
+            location = ".".join(str(part) for part in item["loc"])
+            name = str(item["loc"][0]) if item["loc"] else field
+            if item["type"] == "option_array":
+                problem = FieldProblem(str(context["column"]), item["msg"])
+            elif location or field:
+                problem = FieldProblem(name, f"{location or field}: {item['msg']}")
+            else:
+                problem = FieldProblem(None, item["msg"])
+            problems.append(problem)
+            if index == 0:
+                code = "23514" if item["type"] == "option_array" else "invalid_argument"
+                details = context.get("details") if item["type"] == "option_array" else None
+                hint = problem.field
+        return cls(
+            "; ".join(problem.message for problem in problems),
+            code=code,
+            details=details,
+            hint=hint,
+            problems=problems,
+        )
+
+
+class AuthError(MovementProfilesError):
+    """Not authenticated: 401.
+
+    The token is missing, expired, badly signed or names a role that does not exist (PostgREST's
+    ``PGRST301``, ``PGRST302``, ``PGRST303``; ``22023`` "role ... does not exist"), its claims were
+    refused before any table was touched (``PT401`` from the database's pre-request check: no
+    ``sub``, a deleted user, ...), the gateway rejected the API key (no code), or an
+    anonymous caller (anon key, no access token) touched what needs a user: PostgreSQL's ``42501``
+    arriving with HTTP 401. A token would help; compare `PermissionDeniedError`.
+    """
+
+    default_status = 401
+
+
+class PermissionDeniedError(MovementProfilesError):
+    """Authenticated, but not allowed: 403 (``42501``).
+
+    E.g. a user creating a profile for someone else, or deleting a profile (only the service key
+    may delete).
+    """
+
+    default_status = 403
+
+
+class NotFoundError(MovementProfilesError):
+    """No such profile, or it is not yours (existence is not leaked): 404.
+
+    PostgREST's ``PGRST116`` (HTTP 406, "no row" for a single-object request), or a write that
+    matched no row; SDK code ``not_found`` for the latter.
+    """
+
+    default_status = 404
+
+
+class ConflictError(MovementProfilesError):
+    """The write conflicts with the stored state: 409.
+
+    ``23505``: a profile already exists for this user. `StaleUpdateError`, a subclass, is raised
+    for a stale optimistic update, so ``except ConflictError`` catches both.
+    """
+
+    default_status = 409
+
+
+class StaleUpdateError(ConflictError):
+    """`update(..., expected_updated_at=T)` found the profile changed since T: nothing was written.
+
+    Code ``stale_update``. `expected_updated_at` and `current_updated_at` say what was expected and
+    what is stored now; read the profile again, reapply the change, and retry with the new value.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected_updated_at: datetime,
+        current_updated_at: datetime,
+    ) -> None:
+        super().__init__(
+            message,
+            code="stale_update",
+            details=f"expected updated_at {expected_updated_at.isoformat()}, "
+            f"stored updated_at {current_updated_at.isoformat()}",
+        )
+        self.expected_updated_at = expected_updated_at
+        self.current_updated_at = current_updated_at
+
+
+class ServiceUnavailableError(MovementProfilesError):
+    """The API could not be reached, or failed: 503.
+
+    Raised for 5xx answers (``PGRST000``-``PGRST003``: PostgREST cannot reach the database; the
+    gateway's ``SERVICE_UNAVAILABLE``: PostgREST is down), for 429, and when no answer came back:
+    SDK codes ``connect_error`` (refused, unknown host), ``connect_timeout``, ``pool_timeout``,
+    ``timeout`` (the server took too long to answer) and ``connection_lost``. Reads were retried
+    before this was raised; writes only when the request provably never left (``connect_error``,
+    ``connect_timeout``, ``pool_timeout``). `attempts` says how many requests were made.
+    """
+
+    default_status = 503
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        http_status: int | None = None,
+        code: str | None = None,
+        details: str | None = None,
+        hint: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(
+            message, status=status, http_status=http_status, code=code, details=details, hint=hint
+        )
+        self.attempts = attempts
+
+
+class UnexpectedResponseError(MovementProfilesError):
+    """The server answered outside the contract: a status or body the SDK does not expect.
+
+    E.g. 404 from a wrong URL (``SUPABASE_URL`` must be the project URL), ``PGRST205`` (the table
+    is missing from PostgREST's schema cache), or a row with a value newer than this SDK's enums.
+    `status` is the HTTP status received, or None when the body was the problem.
+    """
+
+
+class ConfigurationError(MovementProfilesError):
+    """No URL or key could be found, or they are malformed; raised before any request."""

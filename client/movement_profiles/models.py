@@ -1,0 +1,300 @@
+"""The SDK's models: the allowed values as enums, and the profile as read, created and updated.
+
+`TrainingPreference` and `Goal` are the only Python copy of the allowed values, which are defined
+once in SQL (`public.training_preference`, `public.goal`); a test compares them with
+`movement_profile_options()` so drift fails the build.
+
+The request models validate exactly as the database's CHECK constraints do
+(`private.assert_option_array`), in the same order and with the same words, so an error caught here
+reads the same as one the server would have sent:
+
+- ``training_preferences must be a JSON array of strings``
+- ``goals must contain at least one value``
+- ``training_preferences contains an invalid value: "dance"``
+- ``goals contains a duplicate value: "rehab"``
+
+Constructing an invalid `MovementProfileCreate` or `MovementProfileUpdate` (directly or with
+`model_validate`) raises `movement_profiles.errors.ValidationError`, the error the server's 400
+maps to, so callers handle one exception whether the SDK or the database noticed. Inside another
+pydantic model they validate like any field and yield pydantic's own error, with the same messages.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar, Self, TypedDict
+from uuid import UUID
+
+import pydantic
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
+from pydantic.config import ExtraValues
+from pydantic_core import PydanticCustomError
+
+from movement_profiles import errors
+
+__all__ = [
+    "Goal",
+    "MovementProfile",
+    "MovementProfileCreate",
+    "MovementProfileOptions",
+    "MovementProfileUpdate",
+    "TrainingPreference",
+    "allowed_values_detail",
+    "option_array_problem",
+]
+
+
+class TrainingPreference(enum.StrEnum):
+    """How a user likes to train: the allowed entries of ``training_preferences``."""
+
+    STRENGTH_TRAINING = "strength_training"
+    RUNNING = "running"
+    YOGA = "yoga"
+    CROSSFIT = "crossfit"
+    SPORTS = "sports"
+    MIXED = "mixed"
+
+
+class Goal(enum.StrEnum):
+    """What a user trains for: the allowed entries of ``goals``."""
+
+    BUILD_MUSCLE = "build_muscle"
+    LOSE_FAT = "lose_fat"
+    IMPROVE_ENDURANCE = "improve_endurance"
+    REHAB = "rehab"
+    GENERAL_HEALTH = "general_health"
+
+
+#: Each validated column and the enum of its allowed values, in the database's column order.
+OPTION_COLUMNS: dict[str, type[enum.StrEnum]] = {
+    "training_preferences": TrainingPreference,
+    "goals": Goal,
+}
+
+# The database quotes at most this many characters of an offending value
+# (`private.quote_for_message`).
+_QUOTED_VALUE_LIMIT = 64
+
+
+class MovementProfileOptions(TypedDict):
+    """The allowed values as the server lists them (`public.movement_profile_options()`)."""
+
+    training_preferences: list[str]
+    goals: list[str]
+
+
+def allowed_values_detail(column: str) -> str:
+    """The ``details`` the database gives with a rejected array: ``Allowed values: a, b, ...``."""
+    return "Allowed values: " + ", ".join(member.value for member in OPTION_COLUMNS[column])
+
+
+def _quote_for_message(value: str) -> str:
+    # Mirrors private.quote_for_message: to_jsonb(text)::text escapes like json.dumps without
+    # ASCII-escaping, and the value is cut to 64 characters first.
+    if len(value) > _QUOTED_VALUE_LIMIT:
+        value = value[:_QUOTED_VALUE_LIMIT] + "…"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def option_array_problem(column: str, value: object) -> str | None:
+    """What the database would say about `value` as `column`, or None when it would accept it.
+
+    The same checks in the same order as ``private.assert_option_array``: a JSON array of strings,
+    then at least one entry, then each entry in turn (allowed, then not seen before).
+    """
+    allowed = {member.value for member in OPTION_COLUMNS[column]}
+    if not isinstance(value, list | tuple) or not all(isinstance(entry, str) for entry in value):
+        return f"{column} must be a JSON array of strings"
+    if not value:
+        return f"{column} must contain at least one value"
+    seen: set[str] = set()
+    for entry in value:
+        # str() turns an enum member into its value, as JSON encoding would.
+        text = str(entry)
+        if text not in allowed:
+            return f"{column} contains an invalid value: {_quote_for_message(text)}"
+        if text in seen:
+            return f"{column} contains a duplicate value: {_quote_for_message(text)}"
+        seen.add(text)
+    return None
+
+
+def _check_option_array(column: str, value: object) -> object:
+    problem = option_array_problem(column, value)
+    if problem is not None:
+        # A custom error type keeps the message verbatim (no "Value error, " prefix) and lets
+        # ValidationError.from_pydantic tell these rules from pydantic's own.
+        raise PydanticCustomError(
+            "option_array", problem, {"column": column, "details": allowed_values_detail(column)}
+        )
+    return value
+
+
+class _RequestModel(BaseModel):
+    """Base of the request models: invalid input raises the SDK's ValidationError."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as error:
+            raise errors.ValidationError.from_pydantic(error) from None
+
+    # Marks this __init__ as pydantic's own (as pydantic's RootModel does), so that validation
+    # (model_validate, nested models) does not route through it and wrap the SDK's error in
+    # pydantic's; it only translates the error for direct construction.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        extra: ExtraValues | None = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Validate `obj` (e.g. a dict); raises `movement_profiles.errors.ValidationError`."""
+        try:
+            return super().model_validate(
+                obj,
+                strict=strict,
+                extra=extra,
+                from_attributes=from_attributes,
+                context=context,
+                by_alias=by_alias,
+                by_name=by_name,
+            )
+        except pydantic.ValidationError as error:
+            raise errors.ValidationError.from_pydantic(error) from None
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: ExtraValues | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Validate a JSON document; raises `movement_profiles.errors.ValidationError`."""
+        try:
+            return super().model_validate_json(
+                json_data,
+                strict=strict,
+                extra=extra,
+                context=context,
+                by_alias=by_alias,
+                by_name=by_name,
+            )
+        except pydantic.ValidationError as error:
+            raise errors.ValidationError.from_pydantic(error) from None
+
+    def to_json(self) -> dict[str, Any]:
+        """The request body: JSON-ready, without the fields left unset."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class MovementProfileCreate(_RequestModel):
+    """A new profile: `POST /movement-profiles`.
+
+    `user_id` may be left out when acting as a user: the database then uses the caller's id
+    (``auth.uid()``). With the service key it is required. Both arrays must be non-empty, without
+    duplicates, and hold only allowed values; plain strings are accepted and become enum members.
+    """
+
+    user_id: UUID | None = None
+    training_preferences: list[TrainingPreference]
+    goals: list[Goal]
+
+    @field_validator("training_preferences", "goals", mode="before")
+    @classmethod
+    def _arrays_follow_the_database_rules(cls, value: object, info: pydantic.ValidationInfo) -> Any:
+        assert info.field_name is not None
+        return _check_option_array(info.field_name, value)
+
+
+class MovementProfileUpdate(_RequestModel):
+    """A change to a profile: `PUT /movement-profiles/{user_id}` (a PATCH of the row).
+
+    Only the fields given change; at least one is required. A field given as None is left as is.
+    The same array rules as `MovementProfileCreate` apply.
+    """
+
+    training_preferences: list[TrainingPreference] | None = None
+    goals: list[Goal] | None = None
+
+    @field_validator("training_preferences", "goals", mode="before")
+    @classmethod
+    def _arrays_follow_the_database_rules(cls, value: object, info: pydantic.ValidationInfo) -> Any:
+        if value is None:
+            return None
+        assert info.field_name is not None
+        return _check_option_array(info.field_name, value)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if self.training_preferences is None and self.goals is None:
+            raise PydanticCustomError(
+                "empty_update",
+                "an update needs at least one of training_preferences, goals",
+            )
+        return self
+
+
+class MovementProfile(BaseModel):
+    """A stored profile, as the server returns it.
+
+    Timestamps are timezone-aware. `updated_at` is what `update(..., expected_updated_at=...)`
+    compares against for optimistic concurrency.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    user_id: UUID
+    training_preferences: list[TrainingPreference]
+    goals: list[Goal]
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+    #: The columns the SDK asks PostgREST for (``select=``).
+    COLUMNS: ClassVar[Sequence[str]] = (
+        "id",
+        "user_id",
+        "training_preferences",
+        "goals",
+        "created_at",
+        "updated_at",
+    )
+
+
+def aware_datetime(value: datetime | str, *, field: str) -> datetime:
+    """Parse `value` as a timezone-aware datetime, or raise the SDK's ValidationError."""
+    try:
+        return _AWARE_DATETIME.validate_python(value)
+    except pydantic.ValidationError as error:
+        raise errors.ValidationError.from_pydantic(error, field=field) from None
+
+
+def parse_uuid(value: UUID | str, *, field: str = "user_id") -> UUID:
+    """Parse `value` as a UUID, or raise the SDK's ValidationError naming `field`."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return _UUID.validate_python(value)
+    except pydantic.ValidationError as error:
+        raise errors.ValidationError.from_pydantic(error, field=field) from None
+
+
+_AWARE_DATETIME: pydantic.TypeAdapter[datetime] = pydantic.TypeAdapter(AwareDatetime)
+_UUID: pydantic.TypeAdapter[UUID] = pydantic.TypeAdapter(UUID)

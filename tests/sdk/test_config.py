@@ -1,0 +1,100 @@
+"""`from_env()`: the environment, a .env file, and the local stack as the default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from movement_profiles import (
+    AsyncMovementProfilesClient,
+    AuthError,
+    ConfigurationError,
+    MovementProfilesClient,
+)
+from movement_profiles.config import load_settings
+from movement_profiles_cli.stack.state import STATE_DIR_ENV, StackState
+
+pytestmark = pytest.mark.integration
+
+SEEDED_ADA = "11111111-1111-4111-8111-111111111111"
+NAMES = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY")
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No SUPABASE_* variables, and a working directory without a .env file."""
+    for name in NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def test_environment_variables_choose_the_project_and_key(
+    clean_environment: pytest.MonkeyPatch, stack: StackState
+) -> None:
+    clean_environment.setenv("SUPABASE_URL", stack.api_url)
+    clean_environment.setenv("SUPABASE_ANON_KEY", stack.anon_key)
+    clean_environment.setenv("SUPABASE_SERVICE_ROLE_KEY", stack.service_role_key)
+    with MovementProfilesClient.from_env(service_role=True) as admin:
+        assert admin.get(SEEDED_ADA).user_id.hex.startswith("1111")
+    with MovementProfilesClient.from_env() as anonymous, pytest.raises(AuthError):
+        anonymous.get(SEEDED_ADA)  # the anon key alone may not read profiles
+
+
+def test_a_dotenv_file_is_read_without_touching_the_environment(
+    clean_environment: pytest.MonkeyPatch, stack: StackState, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text(
+        f"SUPABASE_URL={stack.api_url}\nSUPABASE_SERVICE_ROLE_KEY={stack.service_role_key}\n"
+    )
+    nested = tmp_path / "service" / "src"
+    nested.mkdir(parents=True)
+    clean_environment.chdir(nested)  # found from the working directory upwards
+    with MovementProfilesClient.from_env(service_role=True) as admin:
+        assert str(admin.get(SEEDED_ADA).user_id) == SEEDED_ADA
+    assert "SUPABASE_URL" not in os.environ
+
+
+def test_the_environment_wins_over_the_dotenv_file(
+    clean_environment: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "custom.env").write_text("SUPABASE_URL=http://from-file\nSUPABASE_ANON_KEY=k\n")
+    clean_environment.setenv("SUPABASE_URL", "http://from-environment")
+    settings = load_settings(tmp_path / "custom.env")
+    assert (settings.url, settings.anon_key) == ("http://from-environment", "k")
+
+
+async def test_without_configuration_the_local_stack_is_used(
+    clean_environment: pytest.MonkeyPatch, stack: StackState
+) -> None:
+    clean_environment.setenv(STATE_DIR_ENV, str(stack.state_dir))
+    async with AsyncMovementProfilesClient.from_env(service_role=True) as admin:
+        assert str((await admin.get(SEEDED_ADA)).user_id) == SEEDED_ADA
+    settings = load_settings()
+    assert settings.url == stack.api_url
+    assert settings.anon_key == stack.anon_key
+
+
+def test_no_configuration_and_no_local_stack_is_a_configuration_error(
+    clean_environment: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean_environment.setenv(STATE_DIR_ENV, str(tmp_path / "no-stack-here"))
+    with pytest.raises(ConfigurationError, match="make up"):
+        MovementProfilesClient.from_env()
+
+
+def test_a_missing_key_is_named(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("SUPABASE_URL", "http://127.0.0.1:1")
+    clean_environment.setenv("SUPABASE_ANON_KEY", "anon")
+    with pytest.raises(ConfigurationError, match="SUPABASE_SERVICE_ROLE_KEY"):
+        MovementProfilesClient.from_env(service_role=True)
+    clean_environment.delenv("SUPABASE_URL")
+    with pytest.raises(ConfigurationError, match="SUPABASE_URL"):
+        MovementProfilesClient.from_env()
+
+
+def test_a_malformed_url_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="http"):
+        MovementProfilesClient("127.0.0.1:54321", "key")

@@ -1,0 +1,449 @@
+"""The sans-I/O core without a network: responses to exceptions, operations step by step, and the
+clients' retry loops over a stubbed transport."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from movement_profiles import (
+    AsyncMovementProfilesClient,
+    AuthError,
+    ConflictError,
+    MovementProfileCreate,
+    MovementProfilesClient,
+    NotFoundError,
+    PermissionDeniedError,
+    ServiceUnavailableError,
+    StaleUpdateError,
+    UnexpectedResponseError,
+    ValidationError,
+    _core,
+)
+from movement_profiles.errors import MovementProfilesError
+
+USER = uuid.UUID("11111111-1111-4111-8111-111111111111")
+ROW = {
+    "id": "743f0655-7af0-41b5-8d0f-70c741f739e2",
+    "user_id": str(USER),
+    "training_preferences": ["yoga"],
+    "goals": ["rehab"],
+    "created_at": "2026-11-26T11:49:43.425575+00:00",
+    "updated_at": "2026-11-26T11:49:51.193424+00:00",
+}
+
+
+def response(status: int, body: Any = None, **headers: str) -> _core.Response:
+    raw = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+    return _core.Response(status, raw, headers)
+
+
+def pgrst(code: str | None, message: str = "m", **extra: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": None, "hint": None, **extra}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error_class", "story_status"),
+    [
+        pytest.param(400, pgrst("23514", hint="goals"), ValidationError, 400, id="check-23514"),
+        pytest.param(400, pgrst("22P02"), ValidationError, 400, id="bad-text-22P02"),
+        pytest.param(400, pgrst("PGRST102"), ValidationError, 400, id="bad-body-PGRST102"),
+        pytest.param(400, pgrst("23502"), ValidationError, 400, id="not-null-23502"),
+        pytest.param(409, pgrst("23503"), ValidationError, 400, id="no-such-user-23503"),
+        pytest.param(
+            413,
+            {"message": "too large", "code": "PAYLOAD_TOO_LARGE"},
+            ValidationError,
+            400,
+            id="gateway-413",
+        ),
+        pytest.param(409, pgrst("23505"), ConflictError, 409, id="duplicate-23505"),
+        pytest.param(406, pgrst("PGRST116"), NotFoundError, 404, id="no-row-PGRST116"),
+        pytest.param(401, pgrst("PGRST301"), AuthError, 401, id="bad-jwt-PGRST301"),
+        pytest.param(401, pgrst("PGRST302"), AuthError, 401, id="anonymous-PGRST302"),
+        pytest.param(401, {"message": "Invalid API key"}, AuthError, 401, id="gateway-401"),
+        pytest.param(401, pgrst("42501"), AuthError, 401, id="anonymous-42501"),
+        pytest.param(
+            400,
+            pgrst("22023", 'role "nobody" does not exist'),
+            AuthError,
+            401,
+            id="token-role-22023",
+        ),
+        pytest.param(403, pgrst("42501"), PermissionDeniedError, 403, id="forbidden-42501"),
+        pytest.param(503, pgrst("PGRST001"), ServiceUnavailableError, 503, id="no-db-PGRST001"),
+        pytest.param(
+            503,
+            {"message": "down", "code": "SERVICE_UNAVAILABLE"},
+            ServiceUnavailableError,
+            503,
+            id="gateway-503",
+        ),
+        pytest.param(500, pgrst("XX000"), ServiceUnavailableError, 503, id="internal-500"),
+        pytest.param(502, b"<html>Bad Gateway</html>", ServiceUnavailableError, 503, id="html-502"),
+        pytest.param(404, pgrst("PGRST205"), UnexpectedResponseError, 404, id="no-table-PGRST205"),
+        pytest.param(405, b"", UnexpectedResponseError, 405, id="odd-405"),
+    ],
+)
+def test_each_error_response_maps_to_one_class(
+    status: int, body: Any, error_class: type[MovementProfilesError], story_status: int
+) -> None:
+    error = _core.error_from_response(response(status, body))
+    assert type(error) is error_class
+    assert error.status == story_status
+    assert error.http_status == status
+    if isinstance(body, dict):
+        assert error.code == body.get("code")
+        if error_class is not NotFoundError:  # PGRST116's message is replaced by a clearer one
+            assert error.message == body["message"]
+
+
+def test_server_fields_are_kept() -> None:
+    error = _core.error_from_response(
+        response(
+            400,
+            pgrst(
+                "23514",
+                'goals contains an invalid value: "dance"',
+                details="Allowed values: build_muscle",
+                hint="goals",
+            ),
+        )
+    )
+    assert (error.code, error.message, error.details, error.hint) == (
+        "23514",
+        'goals contains an invalid value: "dance"',
+        "Allowed values: build_muscle",
+        "goals",
+    )
+
+
+def test_foreign_key_violation_names_user_id() -> None:
+    error = _core.error_from_response(response(409, pgrst("23503")))
+    assert error.hint == "user_id"
+
+
+def drive(
+    operation: _core.Operation[Any], *responses: _core.Response
+) -> tuple[list[_core.Request], Any]:
+    """Run an operation against canned responses; return the requests it made and its result."""
+    requests = [next(operation)]
+    for canned in responses:
+        try:
+            requests.append(operation.send(canned))
+        except StopIteration as finished:
+            return requests, finished.value
+    raise AssertionError("the operation wanted more responses")
+
+
+def test_get_asks_for_one_object_and_parses_it() -> None:
+    requests, profile = drive(_core.get(str(USER)), response(200, ROW))
+    (request,) = requests
+    assert (request.method, request.path) == ("GET", "movement_profiles")
+    assert ("user_id", f"eq.{USER}") in request.params
+    assert request.headers["Accept"] == "application/vnd.pgrst.object+json"
+    assert profile.user_id == USER
+    assert profile.updated_at == datetime(2026, 11, 26, 11, 49, 51, 193424, tzinfo=UTC)
+
+
+def test_create_posts_the_validated_body() -> None:
+    requests, profile = drive(
+        _core.create({"user_id": str(USER), "training_preferences": ["yoga"], "goals": ["rehab"]}),
+        response(201, ROW),
+    )
+    assert requests[0].method == "POST"
+    assert json.loads(requests[0].body or b"") == {
+        "user_id": str(USER),
+        "training_preferences": ["yoga"],
+        "goals": ["rehab"],
+    }
+    assert "return=representation" in requests[0].headers["Prefer"]
+    assert profile.goals == ["rehab"]
+
+
+def test_invalid_input_raises_before_any_request() -> None:
+    with pytest.raises(ValidationError):
+        next(_core.create({"training_preferences": ["dance"], "goals": ["rehab"]}))
+    with pytest.raises(ValidationError, match="user_id"):
+        next(_core.get("not-a-uuid"))
+    with pytest.raises(ValidationError, match="expected_updated_at"):
+        next(_core.update(USER, {"goals": ["rehab"]}, datetime(2026, 1, 1)))  # naive
+    with pytest.raises(ValidationError, match="limit"):
+        next(_core.list_profiles(None, None, 1001, 0))
+    with pytest.raises(
+        ValidationError, match='training_preference filter contains an invalid value: "dance"'
+    ):
+        next(_core.list_profiles("dance", None, 10, 0))
+
+
+def test_optimistic_update_filters_on_updated_at() -> None:
+    expected = datetime(2026, 11, 26, 11, 49, 51, 193424, tzinfo=UTC)
+    requests, _ = drive(_core.update(USER, {"goals": ["rehab"]}, expected), response(200, [ROW]))
+    assert ("updated_at", "eq.2026-11-26T11:49:51.193424+00:00") in requests[0].params
+
+
+def test_no_row_updated_with_the_row_present_is_stale() -> None:
+    expected = datetime(2026, 1, 1, tzinfo=UTC)
+    operation = _core.update(USER, {"goals": ["rehab"]}, expected)
+    patch = next(operation)
+    follow_up = operation.send(response(200, []))
+    assert follow_up.method == "GET"
+    assert follow_up.idempotent
+    with pytest.raises(StaleUpdateError) as raised:
+        operation.send(response(200, [{"updated_at": ROW["updated_at"]}]))
+    assert patch.method == "PATCH"
+    error = raised.value
+    assert isinstance(error, ConflictError)
+    assert (error.status, error.code) == (409, "stale_update")
+    assert error.expected_updated_at == expected
+    assert error.current_updated_at.isoformat() == ROW["updated_at"]
+
+
+def test_no_row_updated_and_none_there_is_not_found() -> None:
+    operation = _core.update(USER, {"goals": ["rehab"]}, datetime(2026, 1, 1, tzinfo=UTC))
+    next(operation)
+    operation.send(response(200, []))
+    with pytest.raises(NotFoundError) as raised:
+        operation.send(response(200, []))
+    assert raised.value.status == 404
+    # Without expected_updated_at no follow-up read is needed.
+    plain = _core.update(USER, {"goals": ["rehab"]})
+    next(plain)
+    with pytest.raises(NotFoundError):
+        plain.send(response(200, []))
+
+
+def test_delete_of_nothing_is_not_found() -> None:
+    operation = _core.delete(USER)
+    assert next(operation).method == "DELETE"
+    with pytest.raises(NotFoundError):
+        operation.send(response(200, []))
+
+
+def test_list_uses_containment_filters() -> None:
+    (request,), _ = drive(
+        _core.list_profiles("yoga", ["rehab", "lose_fat"], 10, 20), response(200, [ROW])
+    )
+    params = dict(request.params)
+    assert params["training_preferences"] == 'cs.["yoga"]'
+    assert params["goals"] == 'cs.["rehab","lose_fat"]'
+    assert (params["limit"], params["offset"], params["order"]) == ("10", "20", "user_id.asc")
+
+
+def test_upsert_batches_validate_and_split() -> None:
+    users = [uuid.uuid4() for _ in range(5)]
+    profiles = [
+        {"user_id": user, "training_preferences": ["yoga"], "goals": ["rehab"]} for user in users
+    ]
+    assert [len(batch.rows) for batch in _core.upsert_batches(profiles, 2)] == [2, 2, 1]
+    with pytest.raises(ValidationError, match="appears more than once"):
+        list(_core.upsert_batches([*profiles, profiles[0]], 2))
+    with pytest.raises(ValidationError, match="user_id is required"):
+        list(_core.upsert_batches([{"training_preferences": ["yoga"], "goals": ["rehab"]}], 2))
+    with pytest.raises(ValidationError, match=r'profile #1: goals contains an invalid value: "x"'):
+        list(_core.upsert_batches([profiles[0], {**profiles[1], "goals": ["x"]}], 2))
+
+
+def test_upsert_batch_counts_from_content_range() -> None:
+    (batch,) = _core.upsert_batches(
+        [
+            MovementProfileCreate(
+                user_id=uuid.uuid4(), training_preferences=["yoga"], goals=["rehab"]
+            )
+        ],
+        10,
+    )
+    (request,), written = drive(
+        _core.upsert_batch(batch), response(201, None, **{"Content-Range": "*/1"})
+    )
+    params = dict(request.params)
+    assert params["on_conflict"] == "user_id"
+    assert params["columns"] == "user_id,training_preferences,goals"
+    assert "resolution=merge-duplicates" in request.headers["Prefer"]
+    assert written == 1
+
+
+def test_keep_identity_sends_ids_and_timestamps() -> None:
+    stored = _core.parse_profile(ROW)
+    (from_model,) = _core.upsert_batches([stored], 10, keep_identity=True)
+    (from_mapping,) = _core.upsert_batches([ROW], 10, keep_identity=True)
+    assert from_model.rows == from_mapping.rows == [ROW]
+    assert from_model.columns == _core.IDENTITY_COLUMNS
+    with pytest.raises(ValidationError, match="profile #0: created_at is required"):
+        list(_core.upsert_batches([{**ROW, "created_at": None}], 10, keep_identity=True))
+    with pytest.raises(ValidationError, match="profile #0: updated_at: "):
+        list(_core.upsert_batches([{**ROW, "updated_at": "yesterday"}], 10, keep_identity=True))
+    with pytest.raises(ValidationError, match="keep_identity needs stored profiles"):
+        list(
+            _core.upsert_batches(
+                [
+                    MovementProfileCreate(
+                        user_id=USER, training_preferences=["yoga"], goals=["rehab"]
+                    )
+                ],
+                10,
+                keep_identity=True,
+            )
+        )
+
+
+def test_a_row_with_an_unknown_value_is_an_unexpected_response() -> None:
+    with pytest.raises(UnexpectedResponseError, match="upgrade the SDK"):
+        drive(_core.get(USER), response(200, {**ROW, "goals": ["improve_flexibility"]}))
+
+
+def test_rest_url_accepts_project_and_rest_urls() -> None:
+    assert _core.rest_url("http://127.0.0.1:54321/") == "http://127.0.0.1:54321/rest/v1"
+    assert _core.rest_url("https://x.supabase.co/rest/v1") == "https://x.supabase.co/rest/v1"
+
+
+# -- the clients' send loops over a stubbed transport -----------------------------------------
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def counting(handler: Handler) -> tuple[list[httpx.Request], Handler]:
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return handler(request)
+
+    return seen, record
+
+
+def unavailable(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(503, json={"code": "PGRST001", "message": "no database"})
+
+
+def refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("Connection refused", request=request)
+
+
+def read_timeout(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("timed out", request=request)
+
+
+def sync_client(handler: Handler) -> MovementProfilesClient:
+    return MovementProfilesClient(
+        "http://api.test",
+        "anon-key",
+        "user-token",
+        retry_backoff=0.001,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+
+
+def async_client(handler: Handler) -> AsyncMovementProfilesClient:
+    return AsyncMovementProfilesClient(
+        "http://api.test",
+        "anon-key",
+        "user-token",
+        retry_backoff=0.001,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+
+
+CREATE = {"user_id": str(USER), "training_preferences": ["yoga"], "goals": ["rehab"]}
+
+
+@pytest.mark.parametrize("handler", [unavailable, refused, read_timeout])
+def test_reads_retry_a_bounded_number_of_times(handler: Handler) -> None:
+    seen, record = counting(handler)
+    with pytest.raises(ServiceUnavailableError) as raised:
+        sync_client(record).get(USER)
+    assert len(seen) == 3  # the first try and DEFAULT_MAX_RETRIES retries
+    assert raised.value.attempts == 3
+    assert raised.value.status == 503
+
+
+@pytest.mark.parametrize("handler", [unavailable, read_timeout])
+def test_writes_whose_fate_is_unknown_are_never_retried(handler: Handler) -> None:
+    seen, record = counting(handler)
+    with pytest.raises(ServiceUnavailableError) as raised:
+        sync_client(record).create(CREATE)
+    assert len(seen) == 1
+    assert raised.value.attempts == 1
+
+
+def test_writes_that_never_left_are_retried() -> None:
+    seen, record = counting(refused)
+    with pytest.raises(ServiceUnavailableError) as raised:
+        sync_client(record).update(USER, {"goals": ["rehab"]})
+    assert len(seen) == 3
+    assert raised.value.code == "connect_error"
+    assert raised.value.http_status is None
+
+
+def test_a_read_succeeds_after_a_transient_failure() -> None:
+    answers = iter([httpx.Response(503, json=pgrst("PGRST001")), httpx.Response(200, json=ROW)])
+    seen, record = counting(lambda request: next(answers))
+    assert sync_client(record).get(USER).user_id == USER
+    assert len(seen) == 2
+
+
+def test_client_errors_are_not_retried() -> None:
+    seen, record = counting(lambda request: httpx.Response(406, json=pgrst("PGRST116")))
+    with pytest.raises(NotFoundError):
+        sync_client(record).get(USER)
+    assert len(seen) == 1
+
+
+def test_requests_carry_the_key_and_the_users_token() -> None:
+    seen, record = counting(lambda request: httpx.Response(200, json=ROW))
+    sync_client(record).get(USER)
+    (request,) = seen
+    assert request.headers["apikey"] == "anon-key"
+    assert request.headers["authorization"] == "Bearer user-token"
+    assert request.url.path == "/rest/v1/movement_profiles"
+    assert request.url.params["user_id"] == f"eq.{USER}"
+
+
+def test_expected_updated_at_is_url_encoded() -> None:
+    seen, record = counting(lambda request: httpx.Response(200, json=[ROW]))
+    sync_client(record).update(
+        USER, {"goals": ["rehab"]}, expected_updated_at="2026-11-26T11:49:51.193424+00:00"
+    )
+    assert b"updated_at=eq.2026-11-26T11%3A49%3A51.193424%2B00%3A00" in seen[0].url.query
+
+
+def test_zero_retries_means_one_attempt() -> None:
+    seen, record = counting(refused)
+    client = MovementProfilesClient(
+        "http://api.test",
+        "anon-key",
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(record)),
+    )
+    with pytest.raises(ServiceUnavailableError):
+        client.options()
+    assert len(seen) == 1
+
+
+async def test_async_client_retries_reads_and_not_writes() -> None:
+    seen, record = counting(unavailable)
+    client = async_client(record)
+    with pytest.raises(ServiceUnavailableError):
+        await client.get(USER)
+    assert len(seen) == 3
+    seen.clear()
+    with pytest.raises(ServiceUnavailableError):
+        await client.create(CREATE)
+    assert len(seen) == 1
+    await client.aclose()
+
+
+async def test_async_client_runs_the_same_operations() -> None:
+    answers = iter([httpx.Response(200, json=[]), httpx.Response(200, json=[ROW])])
+    seen, record = counting(lambda request: next(answers))
+    client = async_client(record)
+    with pytest.raises(StaleUpdateError):
+        await client.update(USER, {"goals": ["rehab"]}, datetime(2026, 1, 1, tzinfo=UTC))
+    assert [request.method for request in seen] == ["PATCH", "GET"]

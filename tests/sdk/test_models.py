@@ -1,0 +1,179 @@
+"""The request models reject what the database rejects, in the database's words (no network)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from movement_profiles import (
+    Goal,
+    MovementProfileCreate,
+    MovementProfileUpdate,
+    TrainingPreference,
+    ValidationError,
+)
+
+PREFERENCES_ALLOWED = "Allowed values: strength_training, running, yoga, crossfit, sports, mixed"
+GOALS_ALLOWED = "Allowed values: build_muscle, lose_fat, improve_endurance, rehab, general_health"
+
+
+def test_valid_create_accepts_strings_and_members_and_keeps_order() -> None:
+    user_id = uuid.uuid4()
+    profile = MovementProfileCreate(
+        user_id=str(user_id),
+        training_preferences=["yoga", TrainingPreference.STRENGTH_TRAINING],
+        goals=[Goal.REHAB, "build_muscle"],
+    )
+    assert profile.user_id == user_id
+    assert profile.training_preferences == [
+        TrainingPreference.YOGA,
+        TrainingPreference.STRENGTH_TRAINING,
+    ]
+    assert profile.to_json() == {
+        "user_id": str(user_id),
+        "training_preferences": ["yoga", "strength_training"],
+        "goals": ["rehab", "build_muscle"],
+    }
+
+
+def test_user_id_may_be_left_to_the_database() -> None:
+    profile = MovementProfileCreate(training_preferences=["yoga"], goals=["rehab"])
+    assert "user_id" not in profile.to_json()
+
+
+@pytest.mark.parametrize(
+    ("preferences", "goals", "message", "hint"),
+    [
+        (
+            ["dance"],
+            ["rehab"],
+            'training_preferences contains an invalid value: "dance"',
+            "training_preferences",
+        ),
+        (
+            ["yoga"],
+            ["improve_flexibility"],
+            'goals contains an invalid value: "improve_flexibility"',
+            "goals",
+        ),
+        (
+            [],
+            ["rehab"],
+            "training_preferences must contain at least one value",
+            "training_preferences",
+        ),
+        (["yoga"], [], "goals must contain at least one value", "goals"),
+        (
+            ["yoga", "running", "yoga"],
+            ["rehab"],
+            'training_preferences contains a duplicate value: "yoga"',
+            "training_preferences",
+        ),
+        (
+            "yoga",
+            ["rehab"],
+            "training_preferences must be a JSON array of strings",
+            "training_preferences",
+        ),
+        (["yoga"], None, "goals must be a JSON array of strings", "goals"),
+        (
+            ["yoga", 1],
+            ["rehab"],
+            "training_preferences must be a JSON array of strings",
+            "training_preferences",
+        ),
+        (["yoga"], [None], "goals must be a JSON array of strings", "goals"),
+        (["yoga"], {"rehab": True}, "goals must be a JSON array of strings", "goals"),
+    ],
+)
+def test_invalid_arrays_raise_the_databases_message(
+    preferences: Any, goals: Any, message: str, hint: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        MovementProfileCreate(training_preferences=preferences, goals=goals)
+    error = raised.value
+    assert error.message == message
+    assert str(error) == message
+    assert error.hint == hint
+    assert error.code == "23514"
+    assert error.status == 400
+    assert error.http_status is None
+    assert error.details == (
+        PREFERENCES_ALLOWED if hint == "training_preferences" else GOALS_ALLOWED
+    )
+
+
+def test_invalid_value_is_checked_before_duplicates_in_array_order() -> None:
+    # The database walks the array once: the first bad entry decides the message.
+    with pytest.raises(ValidationError, match='duplicate value: "rehab"'):
+        MovementProfileCreate(training_preferences=["yoga"], goals=["rehab", "rehab", "dance"])
+    with pytest.raises(ValidationError, match='invalid value: "dance"'):
+        MovementProfileCreate(training_preferences=["yoga"], goals=["rehab", "dance", "rehab"])
+
+
+def test_a_goal_is_not_a_training_preference() -> None:
+    with pytest.raises(
+        ValidationError, match='training_preferences contains an invalid value: "rehab"'
+    ):
+        MovementProfileCreate(training_preferences=[Goal.REHAB], goals=["rehab"])
+
+
+def test_long_and_odd_values_are_quoted_and_cut_like_the_database_does() -> None:
+    with pytest.raises(ValidationError) as raised:
+        MovementProfileCreate(training_preferences=["x" * 100], goals=["rehab"])
+    assert raised.value.message == (
+        'training_preferences contains an invalid value: "' + "x" * 64 + '…"'
+    )
+    with pytest.raises(ValidationError) as raised:
+        MovementProfileCreate(training_preferences=['yo"ga\n'], goals=["rehab"])
+    assert raised.value.message == r'training_preferences contains an invalid value: "yo\"ga\n"'
+
+
+def test_every_invalid_field_is_reported() -> None:
+    with pytest.raises(ValidationError) as raised:
+        MovementProfileCreate(training_preferences=["dance"], goals=[])
+    error = raised.value
+    assert [problem.field for problem in error.problems] == ["training_preferences", "goals"]
+    assert error.message == (
+        'training_preferences contains an invalid value: "dance"; '
+        "goals must contain at least one value"
+    )
+
+
+def test_unknown_fields_and_bad_user_ids_are_rejected() -> None:
+    with pytest.raises(ValidationError, match="goal: Extra inputs are not permitted") as raised:
+        MovementProfileCreate(training_preferences=["yoga"], goals=["rehab"], goal=["rehab"])
+    assert raised.value.code == "invalid_argument"
+    with pytest.raises(ValidationError, match="user_id: ") as raised:
+        MovementProfileCreate(user_id="not-a-uuid", training_preferences=["yoga"], goals=["rehab"])
+    assert raised.value.hint == "user_id"
+
+
+def test_model_validate_raises_the_sdk_error_too() -> None:
+    with pytest.raises(ValidationError, match='goals contains an invalid value: "dance"'):
+        MovementProfileCreate.model_validate({"training_preferences": ["yoga"], "goals": ["dance"]})
+    with pytest.raises(ValidationError, match="goals must contain at least one value"):
+        MovementProfileUpdate.model_validate_json('{"goals": []}')
+
+
+def test_update_needs_at_least_one_field() -> None:
+    with pytest.raises(ValidationError) as raised:
+        MovementProfileUpdate()
+    assert raised.value.message == "an update needs at least one of training_preferences, goals"
+    with pytest.raises(ValidationError):
+        MovementProfileUpdate(goals=None)
+    assert MovementProfileUpdate(goals=["rehab"]).to_json() == {"goals": ["rehab"]}
+
+
+def test_update_validates_the_arrays_it_is_given() -> None:
+    with pytest.raises(
+        ValidationError, match='training_preferences contains a duplicate value: "yoga"'
+    ):
+        MovementProfileUpdate(training_preferences=["yoga", "yoga"])
+
+
+def test_sdk_validation_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="goals"):
+        MovementProfileUpdate(goals=[])
