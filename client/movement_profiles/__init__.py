@@ -12,9 +12,8 @@ exception of `movement_profiles.errors`.
         profile = client.get("11111111-1111-4111-8111-111111111111")
 """
 
-from movement_profiles._async import AsyncMovementProfilesClient
-from movement_profiles._core import MAX_PAGE_SIZE, RetryPolicy
-from movement_profiles._sync import MovementProfilesClient
+from typing import TYPE_CHECKING
+
 from movement_profiles.errors import (
     AuthError,
     ConfigurationError,
@@ -27,14 +26,18 @@ from movement_profiles.errors import (
     UnexpectedResponseError,
     ValidationError,
 )
-from movement_profiles.models import (
-    Goal,
-    MovementProfile,
-    MovementProfileCreate,
-    MovementProfileOptions,
-    MovementProfileUpdate,
-    TrainingPreference,
-)
+from movement_profiles.options import Goal, TrainingPreference
+
+if TYPE_CHECKING:
+    from movement_profiles._async import AsyncMovementProfilesClient
+    from movement_profiles._core import MAX_PAGE_SIZE, RetryPolicy
+    from movement_profiles._sync import MovementProfilesClient
+    from movement_profiles.models import (
+        MovementProfile,
+        MovementProfileCreate,
+        MovementProfileOptions,
+        MovementProfileUpdate,
+    )
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -58,3 +61,32 @@ __all__ = [
     "UnexpectedResponseError",
     "ValidationError",
 ]
+
+# Where the heavy public names live. They are imported on first use (PEP 562), so importing the
+# package, its enums or its errors stays cheap: the CLI's `--help` never loads pydantic or httpx.
+_LAZY_MODULES = {
+    "AsyncMovementProfilesClient": "movement_profiles._async",
+    "MovementProfilesClient": "movement_profiles._sync",
+    "MAX_PAGE_SIZE": "movement_profiles._core",
+    "RetryPolicy": "movement_profiles._core",
+    **dict.fromkeys(
+        [
+            "MovementProfile",
+            "MovementProfileCreate",
+            "MovementProfileOptions",
+            "MovementProfileUpdate",
+        ],
+        "movement_profiles.models",
+    ),
+}
+
+
+def __getattr__(name: str) -> object:
+    module_name = _LAZY_MODULES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'movement_profiles' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value

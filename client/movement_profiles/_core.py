@@ -34,7 +34,6 @@ import pydantic
 
 from movement_profiles import errors
 from movement_profiles.models import (
-    OPTION_COLUMNS,
     Goal,
     MovementProfile,
     MovementProfileCreate,
@@ -45,6 +44,7 @@ from movement_profiles.models import (
     aware_datetime,
     parse_uuid,
 )
+from movement_profiles.options import OPTION_COLUMNS
 
 T = TypeVar("T")
 

@@ -21,7 +21,6 @@ pydantic model they validate like any field and yield pydantic's own error, with
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -34,6 +33,7 @@ from pydantic.config import ExtraValues
 from pydantic_core import PydanticCustomError
 
 from movement_profiles import errors
+from movement_profiles.options import OPTION_COLUMNS, Goal, TrainingPreference
 
 __all__ = [
     "Goal",
@@ -46,33 +46,6 @@ __all__ = [
     "option_array_problem",
 ]
 
-
-class TrainingPreference(enum.StrEnum):
-    """How a user likes to train: the allowed entries of ``training_preferences``."""
-
-    STRENGTH_TRAINING = "strength_training"
-    RUNNING = "running"
-    YOGA = "yoga"
-    CROSSFIT = "crossfit"
-    SPORTS = "sports"
-    MIXED = "mixed"
-
-
-class Goal(enum.StrEnum):
-    """What a user trains for: the allowed entries of ``goals``."""
-
-    BUILD_MUSCLE = "build_muscle"
-    LOSE_FAT = "lose_fat"
-    IMPROVE_ENDURANCE = "improve_endurance"
-    REHAB = "rehab"
-    GENERAL_HEALTH = "general_health"
-
-
-#: Each validated column and the enum of its allowed values, in the database's column order.
-OPTION_COLUMNS: dict[str, type[enum.StrEnum]] = {
-    "training_preferences": TrainingPreference,
-    "goals": Goal,
-}
 
 # The database quotes at most this many characters of an offending value
 # (`private.quote_for_message`).

@@ -1,13 +1,25 @@
-"""What every command shares: exit codes, one-line errors on stderr, the stack's state folder."""
+"""What every command shares: exit codes, one-line errors on stderr, the stack's state folder,
+the connection options of the data commands and the SDK client they describe.
+
+The SDK is imported inside the functions that need it, never at the top: `--help` must not pay
+for pydantic, httpx and postgrest-py.
+"""
 
 from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from movement_profiles import MovementProfilesClient
+    from movement_profiles.errors import MovementProfilesError
 
 
 class ExitCode(enum.IntEnum):
@@ -23,7 +35,9 @@ class ExitCode(enum.IntEnum):
 
 def fail(message: str, code: ExitCode = ExitCode.SERVICE_ERROR) -> NoReturn:
     """Print one clear line on stderr and exit; never a traceback."""
-    print(f"error: {message}", file=sys.stderr)
+    # Messages from elsewhere (psql, the server) may span lines: keep them to one.
+    one_line = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    print(f"error: {one_line}", file=sys.stderr)
     raise typer.Exit(int(code))
 
 
@@ -31,8 +45,154 @@ StateDirOption = Annotated[
     Path | None,
     typer.Option(
         "--state-dir",
-        help="Folder holding the local stack's state [default: <project>/.stack, "
-        "or $MOVEMENT_PROFILES_STACK_DIR].",
-        show_default=False,
+        help="Folder holding the local stack's state.",
+        # A string, not brackets in the help: Rich markup would swallow "[default: ...]".
+        show_default="<project>/.stack, or $MOVEMENT_PROFILES_STACK_DIR",
     ),
 ]
+
+
+# -- options of the data commands -----------------------------------------------------------------
+
+CONNECTION_PANEL = "Connection"
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")
+]
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        help="Project URL, e.g. https://<project-ref>.supabase.co.",
+        show_default="$SUPABASE_URL, a .env file, or the local stack",
+        rich_help_panel=CONNECTION_PANEL,
+    ),
+]
+KeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--key",
+        help="API key to send; with --access-token the anon key is the default.",
+        show_default="$SUPABASE_SERVICE_ROLE_KEY, a .env file, or the local stack's",
+        rich_help_panel=CONNECTION_PANEL,
+    ),
+]
+AccessTokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--access-token",
+        help="A user's JWT: act as that user (row-level security applies) instead of as admin.",
+        show_default=False,
+        rich_help_panel=CONNECTION_PANEL,
+    ),
+]
+
+
+# -- the SDK client and its errors --------------------------------------------------------------
+
+
+def exit_code_for(error: MovementProfilesError) -> ExitCode:
+    """The contract's exit code for an SDK error (its class says which outcome it is)."""
+    from movement_profiles import errors
+
+    codes: list[tuple[type[errors.MovementProfilesError], ExitCode]] = [
+        (errors.ValidationError, ExitCode.INVALID_INPUT),
+        (errors.ConfigurationError, ExitCode.INVALID_INPUT),
+        (errors.NotFoundError, ExitCode.NOT_FOUND),
+        (errors.ConflictError, ExitCode.CONFLICT),
+        (errors.AuthError, ExitCode.NOT_ALLOWED),
+        (errors.PermissionDeniedError, ExitCode.NOT_ALLOWED),
+    ]
+    for error_class, code in codes:
+        if isinstance(error, error_class):
+            return code
+    return ExitCode.SERVICE_ERROR
+
+
+def describe(error: MovementProfilesError, *, local_stack: bool = False) -> str:
+    """One line saying what went wrong. Never the key or token: the SDK's messages hold neither."""
+    from movement_profiles import errors
+
+    message = error.message
+    if isinstance(error, errors.ValidationError) and error.code == "23503":
+        return f"the user_id names no auth user ({error.details}): create the user first"
+    if isinstance(error, errors.ConflictError) and "movement_profiles_user_id_key" in message:
+        return "a movement profile already exists for this user: change it with `update`"
+    if isinstance(error, errors.ValidationError) and error.code == "23514" and error.details:
+        return f"{message} ({error.details})"
+    if isinstance(error, errors.AuthError):
+        return f"not authenticated: {message} (check the key or access token)"
+    if isinstance(error, errors.PermissionDeniedError):
+        return f"not allowed: {message}"
+    if isinstance(error, errors.ServiceUnavailableError) and error.http_status is None:
+        if local_stack:
+            return f"the local stack is not running: {message}; start it with `make up`"
+        return message
+    if isinstance(error, errors.ServiceUnavailableError | errors.UnexpectedResponseError):
+        return f"{message}{f' ({error.details})' if error.details else ''}"
+    return message
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where the data commands send requests, and as whom."""
+
+    url: str
+    key: str
+    access_token: str | None
+    #: Whether the URL is the local stack's, so that "cannot connect" means "not running".
+    local_stack: bool
+
+
+def resolve_connection(url: str | None, key: str | None, access_token: str | None) -> Connection:
+    """The options, completed from the SDK's settings (the environment, a .env file, or the local
+    stack) where they are not given.
+
+    Admins by default: the service role key. With `access_token` the requests run as that user
+    (row-level security applies), and the anon key is the API key when one is known.
+    Raises the SDK's ConfigurationError when no URL or key can be found.
+    """
+    from movement_profiles import config, errors
+
+    if url is not None and key is not None:
+        return Connection(url, key, access_token, local_stack=False)
+    settings = config.load_settings()
+    if key is None:
+        if access_token:
+            key = settings.anon_key or settings.service_role_key
+        else:
+            key = settings.key(service_role=True)
+        if not key:
+            raise errors.ConfigurationError(f"no API key: set {config.ANON_KEY_ENV} or pass --key")
+    url = url or settings.url
+    local = config.local_stack_settings()
+    return Connection(url, key, access_token, local_stack=local is not None and local.url == url)
+
+
+@contextmanager
+def sdk_client(connection: Connection) -> Iterator[MovementProfilesClient]:
+    """The SDK client for `connection`; any SDK error in the block exits with one line."""
+    from movement_profiles import MovementProfilesClient, errors
+
+    try:
+        with MovementProfilesClient(
+            connection.url, connection.key, connection.access_token
+        ) as client:
+            yield client
+    except errors.MovementProfilesError as error:
+        fail(describe(error, local_stack=connection.local_stack), exit_code_for(error))
+
+
+@contextmanager
+def connected(
+    url: str | None, key: str | None, access_token: str | None
+) -> Iterator[MovementProfilesClient]:
+    """`sdk_client` of the connection options, as most commands need it."""
+    from movement_profiles import errors
+
+    try:
+        connection = resolve_connection(url, key, access_token)
+    except errors.ConfigurationError as error:
+        fail(describe(error), exit_code_for(error))
+    with sdk_client(connection) as client:
+        yield client

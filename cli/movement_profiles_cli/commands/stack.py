@@ -57,8 +57,12 @@ def _open(
 @app.command()
 def up(
     state_dir: StateDirOption = None,
-    api_port: Annotated[int | None, typer.Option(help="Gateway port [default: 54321].")] = None,
-    db_port: Annotated[int | None, typer.Option(help="PostgreSQL port [default: 54322].")] = None,
+    api_port: Annotated[
+        int | None, typer.Option(help="Gateway port.", show_default="54321")
+    ] = None,
+    db_port: Annotated[
+        int | None, typer.Option(help="PostgreSQL port.", show_default="54322")
+    ] = None,
     free_ports: Annotated[
         bool, typer.Option("--free-ports", help="Pick unused ports (throwaway stacks for tests).")
     ] = False,

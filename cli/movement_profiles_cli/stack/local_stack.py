@@ -384,11 +384,19 @@ class LocalStack:
         self.check_binaries()
         self._prepare_runtime_dir()
         created = self._init_cluster()
-        if not self._postgres_running():
+        postgres_was_down = not self._postgres_running()
+        if postgres_was_down:
             self._start_postgres()
         self._apply_schema(seed=created)
+        if postgres_was_down:
+            # A PostgREST that outlived its database (a crash, a kill) reconnects on a back-off
+            # of up to 32 s; a fresh one is ready in about a second.
+            processes.stop(self.state.pids.postgrest, "postgrest")
         if not processes.is_running(self.state.pids.postgrest, "postgrest"):
             self._start_postgrest()
+        elif not processes.wait_until(self._postgrest_ready, 30, interval=0.1):
+            # Running but not ready: it is reloading its schema cache after the migrations.
+            raise StackError(f"PostgREST is not ready; see {self.state.logs / 'postgrest.log'}")
         if not processes.is_running(self.state.pids.nginx, "nginx"):
             self._start_gateway()
         self.state.save()

@@ -1,0 +1,181 @@
+"""The two file formats of `import` and `export`: JSON Lines and CSV, with line numbers.
+
+Standard library only, and no validation beyond the file's own syntax: the rows come out as plain
+dicts that the SDK's models then judge, so a file row and an API request are held to one set of
+rules.
+
+JSON Lines: one JSON object per line, with the keys `export` writes (`id`, `user_id`,
+`training_preferences`, `goals`, `created_at`, `updated_at`); blank lines are ignored.
+
+CSV: a header row naming the columns, in any order. `user_id`, `training_preferences` and `goals`
+are required; `id`, `created_at` and `updated_at` may be left out or left empty. An array cell is
+either its values joined by `|` (`strength_training|yoga`, what `export` writes) or a JSON array
+(`["strength_training", "yoga"]`).
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+#: The columns of a stored profile, in the order `export` writes them.
+PROFILE_COLUMNS = ("id", "user_id", "training_preferences", "goals", "created_at", "updated_at")
+REQUIRED_COLUMNS = ("user_id", "training_preferences", "goals")
+ARRAY_COLUMNS = ("training_preferences", "goals")
+#: Joins array values in a CSV cell; no allowed value contains it.
+CSV_ARRAY_SEPARATOR = "|"
+
+
+class FileFormat(enum.StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+_SUFFIXES = {".jsonl": FileFormat.jsonl, ".ndjson": FileFormat.jsonl, ".csv": FileFormat.csv}
+
+
+def format_from_suffix(path: Path) -> FileFormat | None:
+    """The format a file name implies (`.jsonl`/`.ndjson` or `.csv`), if any."""
+    return _SUFFIXES.get(path.suffix.lower())
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read (no header, unknown columns, not UTF-8)."""
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One record of the file: its fields, or why they could not be read."""
+
+    line: int
+    fields: dict[str, Any] | None = None
+    problem: str | None = None
+
+
+def read_rows(stream: TextIO, file_format: FileFormat) -> Iterator[SourceRow]:
+    """Yield each record of `stream` with the line it starts on (1-based, as editors count)."""
+    try:
+        if file_format is FileFormat.jsonl:
+            yield from _read_jsonl(stream)
+        else:
+            yield from _read_csv(stream)
+    except UnicodeDecodeError as error:
+        raise FileProblem(f"the file is not UTF-8 text ({error.reason})") from None
+
+
+def _read_jsonl(stream: TextIO) -> Iterator[SourceRow]:
+    for line_number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield SourceRow(line_number, problem=f"not valid JSON ({error.msg})")
+            continue
+        if not isinstance(value, dict):
+            yield SourceRow(line_number, problem="expected a JSON object")
+            continue
+        yield SourceRow(line_number, fields=value)
+
+
+def _read_csv(stream: TextIO) -> Iterator[SourceRow]:
+    reader = csv.reader(stream, strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise FileProblem(f"line 1: the CSV header cannot be read ({error})") from None
+    if header is None:
+        raise FileProblem("the CSV file is empty: expected a header row")
+    columns = [name.strip() for name in header]
+    _check_header(columns)
+    while True:
+        # A quoted cell may span lines: the record starts on the line after the previous one.
+        start_line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield SourceRow(start_line, problem=f"not valid CSV ({error})")
+            return
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(columns):
+            yield SourceRow(
+                start_line,
+                problem=f"expected {len(columns)} cells as in the header, got {len(cells)}",
+            )
+            continue
+        yield _csv_record(start_line, dict(zip(columns, cells, strict=True)))
+
+
+def _check_header(columns: list[str]) -> None:
+    unknown = [name for name in columns if name not in PROFILE_COLUMNS]
+    if unknown:
+        raise FileProblem(
+            f"line 1: unknown CSV column {unknown[0]!r}; "
+            f"the columns are {', '.join(PROFILE_COLUMNS)}"
+        )
+    duplicated = sorted({name for name in columns if columns.count(name) > 1})
+    if duplicated:
+        raise FileProblem(f"line 1: the CSV column {duplicated[0]!r} appears twice")
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise FileProblem(f"line 1: the CSV header lacks the required column {missing[0]!r}")
+
+
+def _csv_record(line: int, cells: dict[str, str]) -> SourceRow:
+    fields: dict[str, Any] = {}
+    for column, cell in cells.items():
+        text = cell.strip()
+        if column in ARRAY_COLUMNS:
+            try:
+                fields[column] = parse_array_cell(text)
+            except ValueError as error:
+                return SourceRow(line, problem=f"{column} {error}")
+        elif text:
+            fields[column] = text
+        elif column in REQUIRED_COLUMNS:
+            return SourceRow(line, problem=f"{column} is empty")
+    return SourceRow(line, fields=fields)
+
+
+def parse_array_cell(text: str) -> object:
+    """`a|b` or a JSON array; an empty cell is an empty array (which validation then rejects)."""
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"is not a valid JSON array ({error.msg})") from None
+    if not text:
+        return []
+    return [value.strip() for value in text.split(CSV_ARRAY_SEPARATOR)]
+
+
+class RecordWriter:
+    """Writes profile records (`PROFILE_COLUMNS` as JSON-ready values) in one of the formats."""
+
+    def __init__(self, stream: TextIO, file_format: FileFormat) -> None:
+        self._stream = stream
+        self._format = file_format
+        self._csv = csv.writer(stream, lineterminator="\n")
+        if file_format is FileFormat.csv:
+            self._csv.writerow(PROFILE_COLUMNS)
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        if self._format is FileFormat.jsonl:
+            self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            return
+        self._csv.writerow(
+            [
+                CSV_ARRAY_SEPARATOR.join(record[column])
+                if column in ARRAY_COLUMNS
+                else record[column]
+                for column in PROFILE_COLUMNS
+            ]
+        )

@@ -1,0 +1,41 @@
+"""The allowed values of a movement profile, as Python enums.
+
+`TrainingPreference` and `Goal` are the only Python copy of the values defined once in SQL
+(`public.training_preference`, `public.goal`); tests/sdk/test_parity.py compares them with
+`movement_profile_options()` so drift fails the build. Standard library only: the CLI builds its
+`--help` choices from this module without loading pydantic or httpx.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["OPTION_COLUMNS", "Goal", "TrainingPreference"]
+
+
+class TrainingPreference(enum.StrEnum):
+    """How a user likes to train: the allowed entries of ``training_preferences``."""
+
+    STRENGTH_TRAINING = "strength_training"
+    RUNNING = "running"
+    YOGA = "yoga"
+    CROSSFIT = "crossfit"
+    SPORTS = "sports"
+    MIXED = "mixed"
+
+
+class Goal(enum.StrEnum):
+    """What a user trains for: the allowed entries of ``goals``."""
+
+    BUILD_MUSCLE = "build_muscle"
+    LOSE_FAT = "lose_fat"
+    IMPROVE_ENDURANCE = "improve_endurance"
+    REHAB = "rehab"
+    GENERAL_HEALTH = "general_health"
+
+
+#: Each validated column and the enum of its allowed values, in the database's column order.
+OPTION_COLUMNS: dict[str, type[enum.StrEnum]] = {
+    "training_preferences": TrainingPreference,
+    "goals": Goal,
+}

@@ -1,0 +1,128 @@
+"""Running `movement-profiles` in-process with Typer's CliRunner, against the throwaway stack.
+
+Every invocation goes through `run`, which also checks what must hold for every command: no
+traceback, and no key or token anywhere in what it printed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from typer.testing import CliRunner, Result
+
+from movement_profiles_cli.main import app
+from movement_profiles_cli.stack.state import StackState
+from tests.conftest import StackUser
+
+# Variables that would otherwise steer the CLI to another project or stack.
+CONFIGURATION_VARIABLES = (
+    "SUPABASE_URL",
+    "SUPABASE_ANON_KEY",
+    "SUPABASE_SERVICE_ROLE_KEY",
+    "MOVEMENT_PROFILES_STACK_DIR",
+)
+
+
+@dataclass
+class Cli:
+    """Runs the CLI with the given environment and checks each outcome for leaks."""
+
+    environment: dict[str, str | None]
+    secrets: list[str] = field(default_factory=list)
+
+    def run(
+        self, *arguments: str, input: str | None = None, env: dict[str, str | None] | None = None
+    ) -> Result:
+        result = CliRunner().invoke(
+            app, list(arguments), input=input, env={**self.environment, **(env or {})}
+        )
+        printed = result.stdout + result.stderr
+        assert "Traceback" not in printed, printed
+        # typer.Exit and sys.exit end as SystemExit; anything else escaped the error handling.
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            repr(result.exception),
+            printed,
+        )
+        for secret in self.secrets:
+            assert secret not in printed, "a key or token was printed"
+        return result
+
+    def json(self, *arguments: str) -> Any:
+        result = self.run(*arguments, "--json")
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+def isolated_environment(home: Path) -> dict[str, str | None]:
+    """No configuration from the caller's shell, and HOME/cwd-independent."""
+    return {name: None for name in CONFIGURATION_VARIABLES} | {"HOME": str(home)}
+
+
+@pytest.fixture
+def cli(stack: StackState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The CLI as an admin of the throwaway stack (service key, through the environment)."""
+    # A .env file found from the working directory would be read by the SDK: work elsewhere.
+    monkeypatch.chdir(tmp_path)
+    environment = isolated_environment(tmp_path) | {
+        "SUPABASE_URL": stack.api_url,
+        "SUPABASE_ANON_KEY": stack.anon_key,
+        "SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key,
+    }
+    return Cli(environment, secrets=[stack.service_role_key, stack.anon_key, stack.jwt_secret])
+
+
+@pytest.fixture
+def user_cli(cli: Cli) -> Callable[[StackUser], Cli]:
+    """The CLI as a user: their token is a secret too."""
+
+    def as_user(user: StackUser) -> Cli:
+        return Cli(cli.environment, secrets=[*cli.secrets, user.access_token])
+
+    return as_user
+
+
+Database = psycopg.Connection[tuple[object, ...]]
+
+
+def stored_profile(db: Database, user_id: uuid.UUID | str) -> tuple[object, ...] | None:
+    return db.execute(
+        "select training_preferences, goals, updated_at from public.movement_profiles "
+        "where user_id = %s",
+        (str(user_id),),
+    ).fetchone()
+
+
+def create_users(db: Database, count: int) -> list[uuid.UUID]:
+    """Fresh auth users (no profiles), in one statement."""
+    rows = db.execute(
+        "insert into auth.users (id) select gen_random_uuid() from generate_series(1, %s) "
+        "returning id",
+        (count,),
+    ).fetchall()
+    return [uuid.UUID(str(row[0])) for row in rows]
+
+
+def delete_users(db: Database, user_ids: Sequence[uuid.UUID]) -> None:
+    """Remove auth users; their profiles go with them (on delete cascade)."""
+    db.execute("delete from auth.users where id = any(%s)", ([str(u) for u in user_ids],))
+
+
+@pytest.fixture
+def fresh_users(db: Database) -> Iterator[Callable[[int], list[uuid.UUID]]]:
+    """Creates auth users for a test and removes them (and their profiles) afterwards."""
+    created: list[uuid.UUID] = []
+
+    def make(count: int) -> list[uuid.UUID]:
+        users = create_users(db, count)
+        created.extend(users)
+        return users
+
+    yield make
+    delete_users(db, created)

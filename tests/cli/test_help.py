@@ -1,0 +1,119 @@
+"""`--help` lists the commands and the allowed values, answers without the heavy imports, and
+shell completion works. No stack needed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from movement_profiles import Goal, TrainingPreference
+from movement_profiles_cli.main import app
+
+DATA_COMMANDS = ["create", "get", "update", "list", "delete", "options", "import", "export"]
+# The SDK's enums and errors are light (standard library); its clients and models are not.
+HEAVY_MODULES = [
+    "movement_profiles._sync",
+    "movement_profiles.models",
+    "pydantic",
+    "httpx",
+    "postgrest",
+    "supabase",
+    "rich",
+]
+CONSOLE_SCRIPT = Path(sys.executable).with_name("movement-profiles")
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in [*DATA_COMMANDS, "stack", "dev"]:
+        assert f" {command} " in result.stdout
+
+
+@pytest.mark.parametrize("command", ["create", "update", "list"])
+def test_help_of_commands_with_values_lists_the_allowed_values(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    help_text = result.stdout.replace("\n", "")
+    for value in [*TrainingPreference, *Goal]:
+        assert value.value in help_text
+
+
+@pytest.mark.parametrize("command", DATA_COMMANDS)
+def test_every_data_command_has_json_output_or_a_format(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "--json" in result.stdout or "--format" in result.stdout
+    for option in ("--url", "--key", "--access-token"):
+        assert option in result.stdout
+
+
+def loaded_after(code: str) -> list[str]:
+    """Which heavy modules a fresh interpreter has loaded once `code` ran (or exited)."""
+    probe = f"""
+import atexit, sys
+atexit.register(lambda: print(
+    "loaded:" + ",".join(name for name in {HEAVY_MODULES!r} if name in sys.modules),
+    file=sys.stderr,
+))
+{code}
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    [report] = [line for line in result.stderr.splitlines() if line.startswith("loaded:")]
+    return [name for name in report.removeprefix("loaded:").split(",") if name]
+
+
+def test_importing_the_cli_imports_none_of_the_heavy_modules() -> None:
+    assert loaded_after("import movement_profiles_cli.main") == []
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["get", "--help"], ["create", "--help"]])
+def test_help_imports_neither_the_sdk_nor_its_http_stack(arguments: list[str]) -> None:
+    # Typer itself imports Rich to render help and pydantic to convert some parameter types
+    # (a UUID); what the CLI defers is the SDK and everything under it.
+    code = f"""
+sys.argv = ["movement-profiles", *{arguments!r}]
+from movement_profiles import Goal, TrainingPreference
+from movement_profiles_cli.main import app
+app()
+"""
+    assert set(loaded_after(code)) <= {"rich", "pydantic"}
+
+
+def test_show_completion_prints_a_script() -> None:
+    result = subprocess.run(
+        [str(CONSOLE_SCRIPT), "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "_movement_profiles_completion" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("movement-profiles ex", ["export"]),
+        ("movement-profiles create --goal ", [member.value for member in Goal]),
+    ],
+)
+def test_completion_offers_commands_and_values(words: str, expected: list[str]) -> None:
+    result = subprocess.run(
+        [str(CONSOLE_SCRIPT)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **os.environ,
+            "_MOVEMENT_PROFILES_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split(" ")) - 1),
+        },
+    )
+    assert result.stdout.split() == expected

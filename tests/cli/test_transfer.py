@@ -1,0 +1,391 @@
+"""`import` and `export` against the real stack: bad rows, missing users, formats, round trips."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from movement_profiles_cli.commands._common import ExitCode
+from movement_profiles_cli.stack.state import StackState
+from tests.cli.conftest import Cli, Database, create_users, delete_users, stored_profile
+
+pytestmark = pytest.mark.integration
+
+FreshUsers = Callable[[int], list[uuid.UUID]]
+
+
+def jsonl(rows: Sequence[object]) -> str:
+    return "".join(f"{row if isinstance(row, str) else json.dumps(row)}\n" for row in rows)
+
+
+def profile(
+    user_id: uuid.UUID, preferences: object = ("yoga",), goals: object = ("rehab",)
+) -> dict[str, object]:
+    return {
+        "user_id": str(user_id),
+        "training_preferences": list(preferences)
+        if isinstance(preferences, tuple)
+        else preferences,
+        "goals": list(goals) if isinstance(goals, tuple) else goals,
+    }
+
+
+def stderr_lines(stderr: str) -> list[str]:
+    return stderr.strip().splitlines()
+
+
+def count_profiles(db: Database, users: Sequence[uuid.UUID]) -> int:
+    row = db.execute(
+        "select count(*) from public.movement_profiles where user_id = any(%s)",
+        ([str(user) for user in users],),
+    ).fetchone()
+    assert row is not None
+    return int(str(row[0]))
+
+
+# -- validation before writing --------------------------------------------------------------------
+
+
+def test_a_jsonl_file_with_bad_rows_writes_nothing_and_reports_each_line(
+    cli: Cli, fresh_users: FreshUsers, db: Database, tmp_path: Path
+) -> None:
+    users = fresh_users(4)
+    file = tmp_path / "profiles.jsonl"
+    file.write_text(
+        jsonl(
+            [
+                profile(users[0]),
+                profile(users[1], goals=("dance",)),
+                "",
+                "{not json",
+                profile(users[2], preferences=()),
+                {**profile(users[3]), "goal": ["rehab"]},
+                profile(users[0], goals=("lose_fat",)),
+                {"training_preferences": ["yoga"], "goals": ["rehab"]},
+                profile(users[3], goals=("rehab", "rehab")),
+                {**profile(users[3]), "id": str(uuid.uuid4())},
+            ]
+        )
+    )
+    result = cli.run("import", str(file))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    *reports, summary = stderr_lines(result.stderr)
+    assert reports == [
+        'line 2: goals contains an invalid value: "dance"',
+        "line 4: not valid JSON (Expecting property name enclosed in double quotes)",
+        "line 5: training_preferences must contain at least one value",
+        'line 6: unknown field "goal"',
+        f"line 7: user_id {users[0]} already appears on line 1",
+        "line 8: user_id is required",
+        'line 9: goals contains a duplicate value: "rehab"',
+        "line 10: id, created_at and updated_at go together: give all three, or none",
+    ]
+    assert summary.startswith("error: 8 invalid rows")
+    assert "nothing was written" in summary
+    assert count_profiles(db, users) == 0
+
+
+def test_a_csv_file_with_bad_rows_writes_nothing(
+    cli: Cli, fresh_users: FreshUsers, db: Database, tmp_path: Path
+) -> None:
+    good, dance, bad_json = fresh_users(3)
+    file = tmp_path / "profiles.csv"
+    file.write_text(
+        "user_id,training_preferences,goals\n"
+        f"{good},yoga|running,rehab\n"
+        f"{dance},yoga,dance|rehab\n"
+        "not-a-uuid,yoga,rehab\n"
+        f'{bad_json},"[""yoga""",rehab\n'
+        f"{good},yoga\n"
+    )
+    result = cli.run("import", str(file), "--json")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    outcome = json.loads(result.stdout)
+    assert outcome["imported"] == 0
+    assert outcome["rows"] == 5
+    lines = [bad_row["line"] for bad_row in outcome["invalid"]]
+    assert lines == [3, 4, 5, 6]
+    assert outcome["invalid"][0]["problem"] == 'goals contains an invalid value: "dance"'
+    assert outcome["invalid"][1]["problem"].startswith("user_id:")
+    assert "not a valid JSON array" in outcome["invalid"][2]["problem"]
+    assert "expected 3 cells" in outcome["invalid"][3]["problem"]
+    assert count_profiles(db, [good, dance, bad_json]) == 0
+
+
+def test_skip_invalid_writes_the_valid_rows_and_still_reports_the_bad(
+    cli: Cli, fresh_users: FreshUsers, db: Database, tmp_path: Path
+) -> None:
+    good, also_good, bad = fresh_users(3)
+    file = tmp_path / "profiles.jsonl"
+    file.write_text(
+        jsonl([profile(good), profile(bad, goals=("dance",)), profile(also_good, ("mixed",))])
+    )
+    result = cli.run("import", str(file), "--skip-invalid")
+    assert result.exit_code == 0, result.stderr
+    assert stderr_lines(result.stderr) == ['line 2: goals contains an invalid value: "dance"']
+    assert "Imported 2 profiles" in result.stdout
+    assert "skipped 1 invalid row" in result.stdout
+    assert stored_profile(db, also_good)[:2] == (["mixed"], ["rehab"])  # type: ignore[index]
+    assert stored_profile(db, bad) is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty"),
+        ("user_id,training_preferences\n", "'goals'"),
+        ("user_id,training_preferences,goals,goal\n", "unknown CSV column 'goal'"),
+    ],
+)
+def test_a_csv_header_that_cannot_work_is_one_line(
+    cli: Cli, tmp_path: Path, content: str, message: str
+) -> None:
+    file = tmp_path / "profiles.csv"
+    file.write_text(content)
+    result = cli.run("import", str(file))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    [line] = stderr_lines(result.stderr)
+    assert line.startswith("error: ")
+    assert message in line
+
+
+def test_files_that_cannot_be_read_are_usage_errors(cli: Cli, tmp_path: Path) -> None:
+    missing = cli.run("import", str(tmp_path / "missing.jsonl"))
+    assert missing.exit_code == ExitCode.INVALID_INPUT
+    unknown = tmp_path / "profiles.txt"
+    unknown.write_text("")
+    no_format = cli.run("import", str(unknown))
+    assert no_format.exit_code == ExitCode.INVALID_INPUT
+    assert "--format" in no_format.stderr
+    binary = tmp_path / "profiles.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    not_text = cli.run("import", str(binary))
+    assert not_text.exit_code == ExitCode.INVALID_INPUT
+    assert "UTF-8" in not_text.stderr
+
+
+def test_standard_input_with_a_format(cli: Cli, fresh_users: FreshUsers, db: Database) -> None:
+    [user] = fresh_users(1)
+    content = f"user_id,training_preferences,goals\r\n{user},sports,general_health\r\n"
+    result = cli.run("import", "-", "--format", "csv", input="\ufeff" + content)
+    assert result.exit_code == 0, result.stderr
+    assert stored_profile(db, user)[:2] == (["sports"], ["general_health"])  # type: ignore[index]
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+
+def test_import_upserts_in_batches_and_reports_the_outcome(
+    cli: Cli, fresh_users: FreshUsers, db: Database, tmp_path: Path
+) -> None:
+    users = fresh_users(7)
+    existing = users[0]
+    cli.json(
+        "create", "--user-id", str(existing), "--training-preference", "yoga", "--goal", "rehab"
+    )
+    file = tmp_path / "profiles.jsonl"
+    file.write_text(jsonl([profile(user, ("crossfit", "sports"), ("lose_fat",)) for user in users]))
+    outcome = cli.json("import", str(file), "--batch-size", "3")
+    assert outcome == {
+        "file": str(file),
+        "format": "jsonl",
+        "rows": 7,
+        "imported": 7,
+        "users_created": 0,
+        "invalid": [],
+    }
+    for user in users:
+        assert stored_profile(db, user)[:2] == (["crossfit", "sports"], ["lose_fat"])  # type: ignore[index]
+    # Importing the same file again changes nothing but updated_at.
+    assert cli.json("import", str(file))["imported"] == 7
+
+
+def test_rows_of_missing_auth_users_are_found_and_reported(
+    cli: Cli, fresh_users: FreshUsers, db: Database, tmp_path: Path
+) -> None:
+    users = fresh_users(5)
+    missing = [uuid.uuid4(), uuid.uuid4()]
+    rows = [users[0], users[1], missing[0], users[2], users[3], missing[1], users[4]]
+    file = tmp_path / "profiles.jsonl"
+    file.write_text(jsonl([profile(user) for user in rows]))
+
+    stopped = cli.run("import", str(file), "--batch-size", "4")
+    assert stopped.exit_code == ExitCode.INVALID_INPUT
+    *reports, summary = stderr_lines(stopped.stderr)
+    # The first batch (lines 1-4) holds one missing user: found, reported, the rest written.
+    assert reports == [f"line 3: user_id {missing[0]} names no auth user"]
+    assert "stopped after writing 3 profiles of 7" in summary
+    assert "--create-missing-users" in summary
+    assert count_profiles(db, users) == 3
+
+    skipped = cli.run("import", str(file), "--batch-size", "4", "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.stderr
+    assert stderr_lines(skipped.stderr) == [
+        f"line 3: user_id {missing[0]} names no auth user",
+        f"line 6: user_id {missing[1]} names no auth user",
+    ]
+    assert count_profiles(db, users) == 5
+
+
+def test_create_missing_users_adds_them_on_the_local_stack(
+    cli: Cli, stack: StackState, db: Database, tmp_path: Path
+) -> None:
+    users = [uuid.uuid4() for _ in range(3)]
+    file = tmp_path / "profiles.csv"
+    file.write_text(
+        "user_id,goals,training_preferences\n" + "".join(f"{user},rehab,yoga\n" for user in users)
+    )
+    try:
+        outcome = cli.json(
+            "import", str(file), "--create-missing-users", "--state-dir", str(stack.state_dir)
+        )
+        assert outcome["users_created"] == 3
+        assert outcome["imported"] == 3
+        assert count_profiles(db, users) == 3
+    finally:
+        delete_users(db, users)
+
+
+def test_create_missing_users_refuses_anything_but_the_local_stack(
+    cli: Cli, stack: StackState, tmp_path: Path
+) -> None:
+    file = tmp_path / "profiles.jsonl"
+    file.write_text(jsonl([profile(uuid.uuid4())]))
+    other_stack = tmp_path / "elsewhere"
+    StackState(state_dir=other_stack, runtime_dir=other_stack, api_port=1).save()
+    result = cli.run("import", str(file), "--create-missing-users", "--state-dir", str(other_stack))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "only against the local stack" in result.stderr
+
+
+def test_a_bad_key_stops_the_import_with_exit_5(cli: Cli, tmp_path: Path) -> None:
+    file = tmp_path / "profiles.jsonl"
+    file.write_text(jsonl([profile(uuid.uuid4())]))
+    result = cli.run("import", str(file), "--key", "not-a-key")
+    assert result.exit_code == ExitCode.NOT_ALLOWED
+    assert "0 profiles of 1 were written" in result.stderr
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+
+def test_export_writes_jsonl_and_csv_that_import_reads(
+    cli: Cli, fresh_users: FreshUsers, tmp_path: Path
+) -> None:
+    users = fresh_users(2)
+    for user in users:
+        cli.json("create", "--user-id", str(user), "--training-preference", "yoga",
+                 "--training-preference", "sports", "--goal", "rehab")  # fmt: skip
+    expected = {str(user): cli.json("get", str(user)) for user in users}
+
+    as_jsonl = cli.run("export")
+    assert as_jsonl.exit_code == 0
+    records = [json.loads(line) for line in as_jsonl.stdout.splitlines()]
+    assert [record["user_id"] for record in records] == sorted(
+        record["user_id"] for record in records
+    )
+    assert {
+        record["user_id"]: record for record in records if record["user_id"] in expected
+    } == expected
+
+    as_csv = cli.run("export", "--format", "csv")
+    assert as_csv.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert list(rows[0]) == [
+        "id",
+        "user_id",
+        "training_preferences",
+        "goals",
+        "created_at",
+        "updated_at",
+    ]
+    mine = {row["user_id"]: row for row in rows if row["user_id"] in expected}
+    assert mine[str(users[0])]["training_preferences"] == "yoga|sports"
+    assert mine[str(users[0])]["created_at"] == expected[str(users[0])]["created_at"]
+
+    output = tmp_path / "backup.csv"
+    to_file = cli.run("export", "--output", str(output), "--page-size", "1")
+    assert to_file.exit_code == 0
+    assert output.read_text() == as_csv.stdout
+    assert f"to {output}" in to_file.stderr
+    assert not list(tmp_path.glob(".backup.csv.*"))
+
+
+def test_a_failed_export_leaves_no_file(cli: Cli, tmp_path: Path) -> None:
+    output = tmp_path / "backup.jsonl"
+    result = cli.run("export", "--output", str(output), "--key", "not-a-key")
+    assert result.exit_code == ExitCode.NOT_ALLOWED
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- round trip -----------------------------------------------------------------------------------
+
+ROUND_TRIP_PROFILES = 10_000
+
+
+def lines_of(text: str, users: set[str], *, file_format: str) -> list[str]:
+    """The lines of an export that belong to `users` (with the CSV header): the shared stack
+    holds other tests' profiles too."""
+    lines = text.splitlines()
+    if file_format == "csv":
+        return [lines[0], *(line for line in lines[1:] if line.split(",")[1] in users)]
+    return [line for line in lines if json.loads(line)["user_id"] in users]
+
+
+@pytest.mark.parametrize("file_format", ["jsonl", "csv"])
+def test_export_then_import_restores_10000_profiles_exactly(
+    cli: Cli, stack: StackState, db: Database, tmp_path: Path, file_format: str
+) -> None:
+    """What export -> `stack reset` -> import does, on this test's profiles only: the users and
+    their profiles are deleted (as a reset would), then imported with --create-missing-users."""
+    users = create_users(db, ROUND_TRIP_PROFILES)
+    try:
+        db.execute(
+            """
+            insert into public.movement_profiles (user_id, training_preferences, goals)
+            select id,
+                   (array['["yoga"]', '["running", "yoga"]', '["crossfit", "mixed", "sports"]'])
+                     [1 + n %% 3]::jsonb,
+                   (array['["rehab"]', '["lose_fat", "build_muscle"]', '["general_health"]'])
+                     [1 + n %% 5 %% 3]::jsonb
+            from unnest(%s::uuid[]) with ordinality as u(id, n)
+            """,
+            ([str(user) for user in users],),
+        )
+        # Distinct updated_at values, as a live table has.
+        db.execute(
+            "update public.movement_profiles set goals = goals where user_id = any(%s) "
+            "and user_id::text < '8'",
+            ([str(user) for user in users],),
+        )
+        mine = {str(user) for user in users}
+        started = time.monotonic()
+        exported = cli.run("export", "--format", file_format)
+        assert exported.exit_code == 0, exported.stderr
+        backup = tmp_path / f"backup.{file_format}"
+        backup.write_text(
+            "\n".join(lines_of(exported.stdout, mine, file_format=file_format)) + "\n"
+        )
+
+        delete_users(db, users)
+        assert count_profiles(db, users) == 0
+
+        imported = cli.run(
+            "import", str(backup), "--create-missing-users", "--state-dir", str(stack.state_dir)
+        )
+        assert imported.exit_code == 0, imported.stderr
+        assert f"Imported {ROUND_TRIP_PROFILES:,} profiles" in imported.stdout
+        again = cli.run("export", "--format", file_format)
+        elapsed = time.monotonic() - started
+        restored = lines_of(again.stdout, mine, file_format=file_format)
+        assert restored == backup.read_text().splitlines()
+        print(f"round trip of {ROUND_TRIP_PROFILES} profiles as {file_format}: {elapsed:.1f} s")
+    finally:
+        delete_users(db, users)
