@@ -12,7 +12,7 @@ TEST_APT_PACKAGES := postgresql-15-pgtap postgresql-15-plpgsql-check \
 	libtap-parser-sourcehandler-pgtap-perl wrk chromium fonts-liberation
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: up down test lint bench web types install install-test install-system install-python \
+.PHONY: up down test soak lint bench web types install install-test install-system install-python \
 	install-npm clean
 
 up: install ## Start the local stack, apply migrations and seed, print URLs and keys.
@@ -23,6 +23,9 @@ down: ## Stop the local stack (data is kept in .stack/).
 
 test: install-test ## Lint, type-check, then pgTAP, pytest and the frontend e2e tests against a throwaway stack.
 	@bash tests/run_suite.sh
+
+soak: install-test ## Minutes of faults under load and fuzzing, on throwaway stacks (SOAK_ARGS="--cycles 30").
+	@bash tests/reliability/soak.sh $(SOAK_ARGS)
 
 lint: install-python
 	$(VENV)/bin/ruff check .

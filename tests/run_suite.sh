@@ -23,7 +23,7 @@ eval "$("$venv/movement-profiles" stack status --state-dir "$state_dir" -o env)"
 db_port=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).port)' "$DB_URL")
 
 echo "== supabase db lint (plpgsql_check)"
-node_modules/.bin/supabase db lint --db-url "$DB_URL" --schema public,private --level warning --fail-on warning --workdir "$PWD"
+node_modules/.bin/supabase db lint --db-url "$DB_URL" --schema public,private,pre_request --level warning --fail-on warning --workdir "$PWD"
 
 echo "== pgTAP"
 # pg_prove finds nothing without --ext .sql and passes; make an empty folder an error instead.

@@ -65,9 +65,9 @@ def render_config(state: StackState) -> str:
     uri_too_long = _json_body("Request URI too long", code="URI_TOO_LONG")
     bad_request = _json_body("Malformed HTTP request", code="BAD_REQUEST")
     not_allowed = _json_body("Method not allowed", code="METHOD_NOT_ALLOWED")
-    csv_body = _json_body(
-        "CSV request bodies are not accepted: send application/json",
-        "PostgREST 12 answers a malformed CSV body with a bare 500.",
+    foreign_body = _json_body(
+        "Only JSON request bodies are accepted: send Content-Type: application/json",
+        "PostgREST 12 answers some malformed CSV and form bodies with a bare 500.",
         code="UNSUPPORTED_MEDIA_TYPE",
     )
     repeated_key = _json_body(
@@ -117,11 +117,12 @@ http {{
     "~*^(?<head>(?:.*&)?)apikey=[^&]*&?(?<tail>.*)$" $head$tail;
     default $args;
   }}
-  # PostgREST 12 reads text/csv bodies with a parser that answers malformed CSV (an unclosed
-  # quote) with a bare-text 500, and empty CSV as a 201 that wrote nothing. The API speaks JSON;
-  # CSV stays available for responses (Accept: text/csv).
-  map "$request_method:$content_type" $csv_body {{
-    "~*^(POST|PUT|PATCH|DELETE):\\s*text/csv" 1;
+  # PostgREST 12 parses CSV and form bodies itself and answers some malformed ones (an unclosed
+  # CSV quote, a form field that is not UTF-8 once decoded) with a bare-text 500, and an empty CSV
+  # with a 201 that wrote nothing. The API speaks JSON; CSV stays available for responses
+  # (Accept: text/csv).
+  map "$request_method:$content_type" $foreign_body {{
+    "~*^(POST|PUT|PATCH|DELETE):\\s*(text/csv|application/x-www-form-urlencoded)" 1;
     default 0;
   }}
   map $http_authorization $authorization_to_forward {{
@@ -164,7 +165,7 @@ http {{
       if ($apikey_status = invalid) {{ return 401 "{bad_key}"; }}
       set $args $args_without_apikey;
       if ($args ~* "(^|&)apikey=") {{ return 400 "{repeated_key}"; }}
-      if ($csv_body) {{ return 415 "{csv_body}"; }}
+      if ($foreign_body) {{ return 415 "{foreign_body}"; }}
 
       proxy_pass http://postgrest/;
       proxy_http_version 1.1;

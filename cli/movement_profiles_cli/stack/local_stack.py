@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,6 +179,15 @@ class LocalStack:
         stale_pid = _postmaster_pid(state.pgdata)
         if stale_pid is not None:
             processes.wait_until(lambda: not processes.is_running(stale_pid, "postgres"), 10)
+            processes.wait_until(lambda: not processes.working_in(state.pgdata), 10)
+            # A killed postmaster whose parent is gone can stay a zombie that nobody reaps (PID 1
+            # of a container often does not); PostgreSQL then takes the pid in postmaster.pid
+            # for a live postmaster and refuses to start. Once no process of the old cluster is
+            # left in the data folder, that lock file is stale.
+            if not processes.is_running(stale_pid, "postgres") and not processes.working_in(
+                state.pgdata
+            ):
+                (state.pgdata / "postmaster.pid").unlink(missing_ok=True)
         log_file = state.logs / "postgres.log"
         command = [
             str(_pg_bindir() / "postgres"),
@@ -196,10 +206,15 @@ class LocalStack:
         for _attempt in range(3):
             state.pids.postgres = processes.spawn(command, log_file=log_file)
             state.save()
-            if processes.wait_until(self._postgres_ready, 30, interval=0.1):
+            # Stop waiting as soon as it is ready or has exited (then try again shortly).
+            processes.wait_until(
+                lambda: self._postgres_ready() or not self._postgres_running(), 30, interval=0.1
+            )
+            if self._postgres_ready():
                 return
-            if processes.is_running(state.pids.postgres, "postgres"):
+            if self._postgres_running():
                 break
+            time.sleep(1)
         raise StackError(f"PostgreSQL did not start; see {log_file}")
 
     def _postgres_ready(self) -> bool:

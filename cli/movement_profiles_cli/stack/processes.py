@@ -101,6 +101,28 @@ def is_running(pid: int | None, expected_name: str) -> bool:
     return state != "Z" and name.startswith(expected_name[:15])
 
 
+def working_in(folder: Path) -> list[int]:
+    """Live processes whose working directory is `folder` (PostgreSQL's run in their data folder).
+
+    Processes we may not inspect are skipped: the stack's servers run as ourselves or, when we
+    are root, as the service user, and root can read every /proc entry.
+    """
+    target = folder.resolve()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if Path(os.readlink(entry / "cwd")) != target:
+                continue
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
 def stop(
     pid: int | None, expected_name: str, *, sig: int = signal.SIGTERM, timeout: float = 15
 ) -> None:

@@ -1,0 +1,130 @@
+"""What the hardening suites (tests/security, tests/reliability) share.
+
+Callers are built the way a frontend or service builds them (an `apikey` header, a bearer token),
+every request goes through the gateway, and "nothing was written" is proved the same way
+everywhere: the row count and an md5 over every row of the table, before and after.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg.types.json import Jsonb
+
+from movement_profiles_cli.stack import jwt
+from movement_profiles_cli.stack.state import StackState
+
+OBJECT = "application/vnd.pgrst.object+json"
+RETURN_ROWS = {"Prefer": "return=representation"}
+VALID_PROFILE: dict[str, list[str]] = {"training_preferences": ["yoga"], "goals": ["rehab"]}
+
+
+@dataclass(frozen=True)
+class TableFingerprint:
+    """How many rows movement_profiles holds and an md5 over all of them, in id order."""
+
+    rows: int
+    checksum: str | None
+
+
+Database = psycopg.Connection[tuple[Any, ...]]
+
+
+def connect(state: StackState) -> Database:
+    """An autocommit connection as the postgres superuser, to arrange and inspect rows."""
+    return psycopg.connect(state.db_url(), autocommit=True)
+
+
+def table_fingerprint(db: Database) -> TableFingerprint:
+    row = db.execute(
+        "select count(*), md5(string_agg(t::text, ',' order by id)) from public.movement_profiles t"
+    ).fetchone()
+    assert row is not None
+    return TableFingerprint(int(row[0]), row[1])
+
+
+def create_auth_users(db: Database, count: int) -> list[uuid.UUID]:
+    """Fresh rows in auth.users (what Supabase Auth's sign-up would make), so tests share none."""
+    user_ids = [uuid.uuid4() for _ in range(count)]
+    with db.cursor() as cursor:
+        cursor.executemany(
+            "insert into auth.users (id, email) values (%s, %s)",
+            [(user_id, f"{user_id}@hardening.movement-profiles.local") for user_id in user_ids],
+        )
+    return user_ids
+
+
+def user_token(state: StackState, user_id: uuid.UUID | str, *, expires_in: int = 3600) -> str:
+    """An access token shaped like Supabase Auth's, for the stack's secret."""
+    return jwt.user_token(
+        str(user_id), state.jwt_secret, issued_at=int(time.time()), expires_in=expires_in
+    )
+
+
+def signed(claims: Mapping[str, Any], secret: str) -> str:
+    return jwt.sign_hs256(dict(claims), secret)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def compact_json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def as_user(state: StackState, token: str) -> dict[str, str]:
+    """Headers of a frontend signed in as a user: the anon key plus the user's token."""
+    return {"apikey": state.anon_key, "Authorization": f"Bearer {token}"}
+
+
+def json_error(response: httpx.Response) -> dict[str, Any]:
+    """The JSON error body every 4xx/5xx must carry, with a non-empty message."""
+    content_type = response.headers.get("content-type", "")
+    assert content_type.startswith("application/json"), (
+        f"{response.status_code} answered {content_type!r}, not JSON: {response.text[:200]!r}"
+    )
+    body = response.json()
+    assert isinstance(body, dict), f"error body is not a JSON object: {response.text[:200]!r}"
+    message = body.get("message")
+    assert isinstance(message, str), f"error without a message: {response.text[:200]!r}"
+    assert message, f"error with an empty message: {response.text[:200]!r}"
+    return body
+
+
+def stored_profiles(
+    db: Database, user_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Any, ...]]:
+    """Each given user's row (id, training_preferences, goals, created_at, updated_at)."""
+    rows = db.execute(
+        "select user_id, id, training_preferences, goals, created_at, updated_at "
+        "from public.movement_profiles where user_id = any(%s)",
+        (list(user_ids),),
+    ).fetchall()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def delete_auth_users(db: Database, user_ids: Iterable[uuid.UUID]) -> None:
+    """Remove users and, by the foreign key's cascade, their profiles."""
+    db.execute("delete from auth.users where id = any(%s)", (list(user_ids),))
+
+
+def insert_profiles(db: Database, profiles: Mapping[uuid.UUID, Mapping[str, list[str]]]) -> None:
+    """Arrange rows directly in the database (as the postgres superuser), bypassing the API."""
+    with db.cursor() as cursor:
+        cursor.executemany(
+            "insert into public.movement_profiles (user_id, training_preferences, goals) "
+            "values (%s, %s, %s)",
+            [
+                (user_id, Jsonb(profile["training_preferences"]), Jsonb(profile["goals"]))
+                for user_id, profile in profiles.items()
+            ],
+        )
