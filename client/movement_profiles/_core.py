@@ -264,9 +264,20 @@ def _request_url(error: httpx.TransportError) -> str | None:
     return f"{request.url.scheme}://{request.url.netloc.decode()}"
 
 
+def _database_connection_lost(status: int, payload: Mapping[str, Any]) -> bool:
+    """PostgREST 12's answer when PostgreSQL dies under a request: 400 with an empty code and
+    message. It is no verdict on the input, and a write's outcome is unknown."""
+    return status == 400 and not payload.get("code") and not payload.get("message")
+
+
 def transient_failure(response: Response) -> errors.ServiceUnavailableError | None:
-    """The error a response stands for when it is a service failure (5xx, 429), else None."""
-    if response.status >= 500 or response.status == 429:
+    """The error a response stands for when it is a service failure (5xx, 429, or the database
+    lost under the request), else None."""
+    if (
+        response.status >= 500
+        or response.status == 429
+        or _database_connection_lost(response.status, _error_payload(response))
+    ):
         mapped = error_from_response(response)
         assert isinstance(mapped, errors.ServiceUnavailableError)
         return mapped
@@ -308,6 +319,14 @@ def error_from_response(
     proxies' bodies carry no code). See `movement_profiles.errors` for the table.
     """
     payload = _error_payload(response)
+    if _database_connection_lost(response.status, payload):
+        return errors.ServiceUnavailableError(
+            "the database connection was lost during the request; a write may or may not have "
+            "been applied",
+            http_status=response.status,
+            code="database_connection_lost",
+            details=_text(payload.get("details")),
+        )
     code = _text(payload.get("code"))
     message = _text(payload.get("message")) or f"the API answered HTTP {response.status}"
     fields: dict[str, Any] = {

@@ -447,3 +447,13 @@ async def test_async_client_runs_the_same_operations() -> None:
     with pytest.raises(StaleUpdateError):
         await client.update(USER, {"goals": ["rehab"]}, datetime(2026, 1, 1, tzinfo=UTC))
     assert [request.method for request in seen] == ["PATCH", "GET"]
+
+
+def test_an_empty_400_is_a_lost_database_not_invalid_input() -> None:
+    # PostgREST 12's answer when PostgreSQL dies under a request: no verdict on the input.
+    lost = response(400, pgrst("", ""))
+    error = _core.error_from_response(lost)
+    assert type(error) is ServiceUnavailableError
+    assert (error.status, error.http_status, error.code) == (503, 400, "database_connection_lost")
+    assert _core.transient_failure(lost) is not None
+    assert type(_core.error_from_response(response(400, pgrst("23514")))) is ValidationError
