@@ -8,8 +8,6 @@ developer's stack in .stack/.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +20,7 @@ import pytest
 from movement_profiles_cli.stack import jwt
 from movement_profiles_cli.stack.local_stack import LocalStack
 from movement_profiles_cli.stack.state import StackState
+from tests.throwaway import throwaway_stack
 
 TEST_STACK_ENV = "MOVEMENT_PROFILES_TEST_STACK_DIR"
 
@@ -35,15 +34,8 @@ def stack() -> Iterator[StackState]:
         assert state is not None, f"{TEST_STACK_ENV}={shared} holds no stack"
         yield state
         return
-    state_dir = Path(tempfile.mkdtemp(prefix="movement-profiles-test-"))
-    local_stack = LocalStack.open(state_dir, free_ports=True)
-    try:
-        local_stack.up()
+    with throwaway_stack() as local_stack:
         yield local_stack.state
-    finally:
-        local_stack.down()
-        shutil.rmtree(state_dir, ignore_errors=True)
-        shutil.rmtree(local_stack.state.runtime_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

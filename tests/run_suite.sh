@@ -13,7 +13,11 @@ echo "== ruff, mypy"
 # A folder of its own per run, so parallel runs (and the developer's .stack/) never collide.
 state_dir="$PWD/.stack-test-$$"
 export MOVEMENT_PROFILES_TEST_STACK_DIR="$state_dir"
-cleanup() { "$venv/movement-profiles" stack down --state-dir "$state_dir" >/dev/null || true; rm -rf "$state_dir"; }
+cleanup() {
+  if [ -d "$state_dir" ]; then
+    "$venv/movement-profiles" stack down --state-dir "$state_dir" --remove-data --quiet || true
+  fi
+}
 trap cleanup EXIT
 cleanup
 

@@ -16,16 +16,12 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,22 +52,6 @@ def random_arrays(rng: random.Random) -> Arrays:
         tuple(rng.sample(PREFERENCES, rng.randint(1, len(PREFERENCES)))),
         tuple(rng.sample(GOALS, rng.randint(1, len(GOALS)))),
     )
-
-
-@contextmanager
-def throwaway_stack() -> Iterator[LocalStack]:
-    """A stack on free ports in a temporary folder, stopped and removed afterwards."""
-    state_dir = Path(tempfile.mkdtemp(prefix="movement-profiles-faults-"))
-    stack = LocalStack.open(state_dir, free_ports=True)
-    try:
-        stack.up()
-        yield stack
-    finally:
-        # up() after a fault may have recorded new pids: stop what the state file names now.
-        current = LocalStack.open(state_dir)
-        current.down()
-        shutil.rmtree(state_dir, ignore_errors=True)
-        shutil.rmtree(current.state.runtime_dir, ignore_errors=True)
 
 
 def cli(*arguments: str) -> subprocess.CompletedProcess[str]:

@@ -31,9 +31,9 @@ from tests.reliability.faults import (
     secrets_in_logs,
     start_load,
     start_sdk_read,
-    throwaway_stack,
     wait_for,
 )
+from tests.throwaway import throwaway_stack
 
 COMPONENTS = ("postgrest", "postgres", "nginx")
 STATUS_NAME = {"postgrest": "postgrest", "postgres": "postgres", "nginx": "gateway"}

@@ -29,10 +29,10 @@ from tests.reliability.faults import (
     secrets_in_logs,
     start_load,
     start_sdk_read,
-    throwaway_stack,
     wait_for,
 )
 from tests.security.support import connect
+from tests.throwaway import throwaway_stack
 
 pytestmark = pytest.mark.integration
 

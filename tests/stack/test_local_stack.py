@@ -20,6 +20,7 @@ import pytest
 from movement_profiles_cli.stack import processes
 from movement_profiles_cli.stack.errors import StackError
 from movement_profiles_cli.stack.local_stack import LocalStack
+from tests.throwaway import throwaway_stack
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CLI = str(PROJECT_DIR / ".venv" / "bin" / "movement-profiles")
@@ -32,13 +33,9 @@ def run_cli(*arguments: str, env: dict[str, str] | None = None) -> subprocess.Co
 
 
 @pytest.fixture
-def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    state_dir = tmp_path_factory.mktemp("own-stack")
-    stack = LocalStack.open(state_dir, free_ports=True)
-    stack.up()
-    yield stack
-    stack.down()
-    shutil.rmtree(stack.state.runtime_dir, ignore_errors=True)
+def own_stack() -> Iterator[LocalStack]:
+    with throwaway_stack() as stack:
+        yield stack
 
 
 def api_answers(stack: LocalStack) -> bool:
@@ -168,8 +165,7 @@ def test_a_missing_binary_is_one_clear_line(tmp_path: Path) -> None:
         ):
             stack.up()
     finally:
-        stack.down()
-        shutil.rmtree(stack.state.runtime_dir, ignore_errors=True)
+        stack.destroy()
 
 
 def test_dev_user_create_and_token_give_a_working_session(own_stack: LocalStack) -> None:

@@ -80,12 +80,22 @@ def up(
 def down(
     state_dir: StateDirOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    remove_data: Annotated[
+        bool,
+        typer.Option(
+            "--remove-data", help="Also delete the stack's data and state (throwaway stacks)."
+        ),
+    ] = False,
 ) -> None:
-    """Stop the stack's processes (data is kept)."""
+    """Stop the stack's processes (data is kept unless --remove-data)."""
     with _stack_errors():
-        _open(state_dir).down()
+        stack = _open(state_dir)
+        if remove_data:
+            stack.destroy()
+        else:
+            stack.down()
     if not quiet:
-        print("Stopped.")
+        print("Stopped and removed." if remove_data else "Stopped.")
 
 
 @app.command()

@@ -427,6 +427,13 @@ class LocalStack:
         if self.state.file.exists():
             self.state.save()
 
+    def destroy(self) -> None:
+        """Stop the stack and delete everything it wrote: the state folder and, when the data
+        lived outside it (/var/tmp), the runtime folder too."""
+        self.down()
+        shutil.rmtree(self.state.runtime_dir, ignore_errors=True)
+        shutil.rmtree(self.state.state_dir, ignore_errors=True)
+
     def reset(self) -> None:
         """Drop all data, then reapply the baseline, migrations and seed."""
         if not self._postgres_running():
@@ -439,6 +446,25 @@ class LocalStack:
             database="template1",
         )
         self._apply_schema(seed=True)
+        # Dropping the database cut PostgREST's connections; it reconnects with a backoff of up
+        # to seconds. Return only once the API answers from the new database again.
+        if processes.is_running(self.state.pids.postgrest, "postgrest") and not (
+            processes.wait_until(self._api_answers_from_database, 30, interval=0.2)
+        ):
+            raise StackError(
+                f"PostgREST did not reconnect; see {self.state.logs / 'postgrest.log'}"
+            )
+
+    def _api_answers_from_database(self) -> bool:
+        """Whether PostgREST runs a query: `movement_profile_options()` needs a live connection."""
+        request = urllib.request.Request(
+            f"{self.state.postgrest_url}/rpc/movement_profile_options", method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
 
     def status(self) -> list[ComponentStatus]:
         state = self.state
