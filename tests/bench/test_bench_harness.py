@@ -1,0 +1,94 @@
+"""The benchmark harness's own logic, without a stack: `make bench` is not part of `make test`,
+so these catch a broken harness (an unfilled pgbench placeholder, a wrong percentile, a table
+that lost its ratios) before a benchmark run would."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from harness import loadgen, report
+from harness.loadgen import LoadResult, MeasurementError, Summary
+
+PLACEHOLDERS = {
+    "TABLE": '"public"."movement_profiles"',
+    "SEARCH_PATH": '"public", "public", "extensions"',
+    "FIRST_USER": "1",
+    "USERS_PER_CLIENT": "64",
+    "IAT": "1700000000",
+    "EXP": "1700003600",
+    "HEADERS": '{"host":"127.0.0.1"}',
+    "PRE_REQUEST": 'select "pre_request"."check_jwt_claims"();',
+}
+
+
+@pytest.mark.parametrize("operation", ["get", "post", "patch"])
+def test_pgbench_scripts_have_every_placeholder_filled(operation: str) -> None:
+    script = loadgen.render_pgbench_script(operation, PLACEHOLDERS)
+    statements = [line for line in script.splitlines() if line and not line.startswith("--")]
+    assert not any("@" in line for line in statements if not line.startswith("select set_"))
+    assert statements[2].startswith("BEGIN ISOLATION LEVEL READ COMMITTED")
+    assert statements[-1] == "COMMIT;"
+    assert 'select "pre_request"."check_jwt_claims"();' in statements
+
+
+def test_a_missing_placeholder_is_an_error_not_a_broken_script() -> None:
+    incomplete = {key: value for key, value in PLACEHOLDERS.items() if key != "TABLE"}
+    with pytest.raises(MeasurementError, match="TABLE"):
+        loadgen.render_pgbench_script("get", incomplete)
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(number) for number in range(1, 101)]
+    assert loadgen.percentile(values, 0.50) == 50.0
+    assert loadgen.percentile(values, 0.99) == 99.0
+    assert loadgen.percentile([7.0], 0.99) == 7.0
+    with pytest.raises(MeasurementError):
+        loadgen.percentile([], 0.5)
+
+
+def result(per_second: float, p50: float, cpu: float) -> LoadResult:
+    return LoadResult(per_second, p50, p50 * 3, 100, 1.0, {"postgres": cpu})
+
+
+def test_summary_takes_the_median_of_each_measure() -> None:
+    summary = Summary.of([result(100, 1, 50), result(300, 9, 10), result(200, 5, 30)])
+    assert (summary.per_second, summary.p50_ms, summary.cpu_us) == (200, 5, {"postgres": 30})
+
+
+def test_interleaved_alternates_variants_round_by_round() -> None:
+    calls: list[str] = []
+
+    def variant(name: str) -> LoadResult:
+        calls.append(name)
+        return result(len(calls), 1, 1)
+
+    summaries = loadgen.interleaved({"a": lambda: variant("a"), "b": lambda: variant("b")}, 3)
+    assert calls == ["a", "b", "a", "b", "a", "b"]
+    assert summaries["a"].per_second == 3  # runs 1, 3, 5
+
+
+def test_ratios_pair_the_runs_of_each_round() -> None:
+    # Round 2 was slow for both sides and round 3 for one: pairing the rounds gives 0.9, where
+    # the ratio of the medians would say 0.45.
+    measured = Summary.of([result(90, 1, 1), result(45, 1, 1), result(20, 1, 1)])
+    baseline = Summary.of([result(100, 1, 1), result(50, 1, 1), result(100, 1, 1)])
+    assert report.paired_ratio(measured, baseline) == pytest.approx(0.9)
+    assert measured.per_second / baseline.per_second == pytest.approx(0.45)
+    uneven = Summary.of([result(80, 1, 1)])
+    assert report.paired_ratio(uneven, baseline) == pytest.approx(0.8)
+
+
+def test_ratio_row_checks_the_target() -> None:
+    fast = Summary.of([result(900, 2, 1)])
+    baseline = Summary.of([result(1000, 2, 1)])
+    row = report.ratio_row("1", "GET", fast, "direct", baseline, minimum=0.85)
+    assert row.ratio == pytest.approx(0.9)
+    assert row.met is True
+    table = report.render_table([row])
+    assert "| 1 | GET | 900 req/s" in table
+    assert "| 0.90 | >= 0.85 | yes |" in table
