@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import os
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
@@ -247,6 +248,7 @@ class AsyncMovementProfilesClient:
         batch_size: int = _core.DEFAULT_UPSERT_BATCH_SIZE,
         on_batch: Callable[[int], None] | None = None,
         keep_identity: bool = False,
+        max_in_flight: int = _core.DEFAULT_UPSERT_IN_FLIGHT,
     ) -> int:
         """Insert or overwrite profiles by user_id, one request per batch; return rows written.
 
@@ -256,16 +258,49 @@ class AsyncMovementProfilesClient:
         error is raised; `on_batch` is called with each batch's row count, e.g. to drive a
         progress bar or to know how far an import got. Never retried unless it could not connect.
 
+        Up to `max_in_flight` batches are sent at once, so the next batch is validated and
+        encoded while the database writes the last. When a batch fails, the batches sent after
+        it (at most `max_in_flight` - 1) still complete, and count in `on_batch`, before the
+        first error is raised; `on_batch` is called in batch order. Profiles given as built
+        models (`MovementProfileCreate`, `MovementProfile`) are sent as they are; mappings are
+        validated first.
+
         With `keep_identity` (restoring an export) each profile is a `MovementProfile` or a mapping
         with ``id``, ``created_at`` and ``updated_at`` too, and new rows keep them; on an existing
         user's row the database still keeps its ``created_at`` and sets ``updated_at`` to now.
         """
+        _core.check_in_flight(max_in_flight)
         written = 0
-        for batch in _core.upsert_batches(profiles, batch_size, keep_identity=keep_identity):
-            count = await self._run(_core.upsert_batch(batch))
+        first_error: BaseException | None = None
+        pending: deque[asyncio.Task[int]] = deque()
+
+        async def settle_oldest() -> None:
+            nonlocal written, first_error
+            try:
+                count = await pending.popleft()
+            except Exception as error:
+                first_error = first_error or error
+                return
             written += count
             if on_batch is not None:
                 on_batch(count)
+
+        try:
+            for batch in _core.upsert_batches(profiles, batch_size, keep_identity=keep_identity):
+                pending.append(asyncio.create_task(self._run(_core.upsert_batch(batch))))
+                if len(pending) >= max_in_flight:
+                    await settle_oldest()
+                    if first_error is not None:
+                        break
+        except Exception as error:
+            first_error = error
+        finally:
+            # A batch already sent is never abandoned: it completes (or fails) before this
+            # returns, so `written` and `on_batch` account for every row the database took.
+            while pending:
+                await settle_oldest()
+        if first_error is not None:
+            raise first_error
         return written
 
     def iter_all(self, page_size: int = _core.MAX_PAGE_SIZE) -> AsyncIterator[MovementProfile]:

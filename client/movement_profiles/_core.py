@@ -54,6 +54,10 @@ SINGLE_OBJECT = "application/vnd.pgrst.object+json"
 #: Rows one request may return: PostgREST's ``db-max-rows`` here and hosted Supabase's default.
 MAX_PAGE_SIZE = 1000
 DEFAULT_UPSERT_BATCH_SIZE = 500
+#: Upsert requests `upsert_many` keeps open at once: two let the client build the next batch while
+#: the database writes the last; more only queue up in the database.
+DEFAULT_UPSERT_IN_FLIGHT = 2
+MAX_UPSERT_IN_FLIGHT = 8
 # ~150 kB per request at most, well under the gateway's 1 MiB body limit.
 MAX_UPSERT_BATCH_SIZE = 1000
 DEFAULT_TIMEOUT = 10.0
@@ -650,26 +654,27 @@ class UpsertBatch:
 def _upsert_row(
     item: MovementProfile | MovementProfileCreate | Mapping[str, Any], keep_identity: bool
 ) -> dict[str, Any]:
-    fields: MovementProfileCreate | Mapping[str, Any]
+    # Built models were validated when they were built: they are sent as they are, so a bulk
+    # import validates each row once. Only mappings are validated here.
     if isinstance(item, MovementProfile):
-        item = item.model_dump()
-        fields = {column: item[column] for column in UPSERT_COLUMNS}
-    elif keep_identity:
+        return _stored_profile_row(item, keep_identity)
+    if keep_identity:
         if not isinstance(item, Mapping):
             raise errors.ValidationError(
                 "keep_identity needs stored profiles (MovementProfile or a mapping with id, "
                 f"created_at and updated_at), got {type(item).__name__}",
                 code="invalid_argument",
             )
-        fields = {column: item.get(column) for column in UPSERT_COLUMNS}
+        profile = _coerce(
+            MovementProfileCreate, {column: item.get(column) for column in UPSERT_COLUMNS}
+        )
     else:
-        fields = item
-    profile = _coerce(MovementProfileCreate, fields)
+        profile = _coerce(MovementProfileCreate, item)
     if profile.user_id is None:
         raise errors.ValidationError(
             "user_id is required to upsert", code="invalid_argument", hint="user_id"
         )
-    row = profile.to_json()
+    row = _created_profile_row(profile, profile.user_id)
     if keep_identity:
         assert isinstance(item, Mapping)
         for column in ("id", "created_at", "updated_at"):
@@ -680,6 +685,29 @@ def _upsert_row(
         row["id"] = str(parse_uuid(item["id"], field="id"))
         for column in ("created_at", "updated_at"):
             row[column] = aware_datetime(item[column], field=column).isoformat()
+    return row
+
+
+def _created_profile_row(profile: MovementProfileCreate, user_id: UUID) -> dict[str, Any]:
+    # What `to_json()` gives, built directly: pydantic's dump costs more than the rest of a row.
+    # The enum members are `str`s, so they encode as their values.
+    return {
+        "user_id": str(user_id),
+        "training_preferences": profile.training_preferences,
+        "goals": profile.goals,
+    }
+
+
+def _stored_profile_row(profile: MovementProfile, keep_identity: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "user_id": str(profile.user_id),
+        "training_preferences": profile.training_preferences,
+        "goals": profile.goals,
+    }
+    if keep_identity:
+        row["id"] = str(profile.id)
+        row["created_at"] = profile.created_at.isoformat()
+        row["updated_at"] = profile.updated_at.isoformat()
     return row
 
 
@@ -720,6 +748,10 @@ def upsert_batches(
             rows = []
     if rows:
         yield UpsertBatch(rows, columns)
+
+
+def check_in_flight(max_in_flight: int) -> None:
+    _check_range("max_in_flight", max_in_flight, 1, MAX_UPSERT_IN_FLIGHT)
 
 
 def upsert_batch(batch: UpsertBatch) -> Operation[int]:

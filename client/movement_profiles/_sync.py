@@ -5,7 +5,9 @@ from __future__ import annotations
 import builtins
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -245,6 +247,7 @@ class MovementProfilesClient:
         batch_size: int = _core.DEFAULT_UPSERT_BATCH_SIZE,
         on_batch: Callable[[int], None] | None = None,
         keep_identity: bool = False,
+        max_in_flight: int = _core.DEFAULT_UPSERT_IN_FLIGHT,
     ) -> int:
         """Insert or overwrite profiles by user_id, one request per batch; return rows written.
 
@@ -254,16 +257,68 @@ class MovementProfilesClient:
         error is raised; `on_batch` is called with each batch's row count, e.g. to drive a
         progress bar or to know how far an import got. Never retried unless it could not connect.
 
+        Up to `max_in_flight` batches are sent at once, so the next batch is validated and
+        encoded while the database writes the last. When a batch fails, the batches sent after
+        it (at most `max_in_flight` - 1) still complete, and count in `on_batch`, before the
+        first error is raised; `on_batch` is called in batch order. Profiles given as built
+        models (`MovementProfileCreate`, `MovementProfile`) are sent as they are; mappings are
+        validated first.
+
         With `keep_identity` (restoring an export) each profile is a `MovementProfile` or a mapping
         with ``id``, ``created_at`` and ``updated_at`` too, and new rows keep them; on an existing
         user's row the database still keeps its ``created_at`` and sets ``updated_at`` to now.
         """
+        _core.check_in_flight(max_in_flight)
+        batches = _core.upsert_batches(profiles, batch_size, keep_identity=keep_identity)
+        if max_in_flight == 1:
+            written = 0
+            for batch in batches:
+                count = self._run(_core.upsert_batch(batch))
+                written += count
+                if on_batch is not None:
+                    on_batch(count)
+            return written
+        with ThreadPoolExecutor(max_in_flight, thread_name_prefix="upsert") as executor:
+            return self._upsert_overlapped(batches, executor, max_in_flight, on_batch)
+
+    def _upsert_overlapped(
+        self,
+        batches: Iterator[_core.UpsertBatch],
+        executor: ThreadPoolExecutor,
+        max_in_flight: int,
+        on_batch: Callable[[int], None] | None,
+    ) -> int:
         written = 0
-        for batch in _core.upsert_batches(profiles, batch_size, keep_identity=keep_identity):
-            count = self._run(_core.upsert_batch(batch))
+        first_error: BaseException | None = None
+        pending: deque[Future[int]] = deque()
+
+        def settle_oldest() -> None:
+            nonlocal written, first_error
+            try:
+                count = pending.popleft().result()
+            except Exception as error:
+                first_error = first_error or error
+                return
             written += count
             if on_batch is not None:
                 on_batch(count)
+
+        try:
+            for batch in batches:
+                pending.append(executor.submit(self._run, _core.upsert_batch(batch)))
+                if len(pending) >= max_in_flight:
+                    settle_oldest()
+                    if first_error is not None:
+                        break
+        except Exception as error:
+            first_error = error
+        finally:
+            # A batch already sent is never abandoned: it completes (or fails) before this
+            # returns, so `written` and `on_batch` account for every row the database took.
+            while pending:
+                settle_oldest()
+        if first_error is not None:
+            raise first_error
         return written
 
     def iter_all(self, page_size: int = _core.MAX_PAGE_SIZE) -> Iterator[MovementProfile]:

@@ -33,7 +33,7 @@ from pydantic.config import ExtraValues
 from pydantic_core import PydanticCustomError
 
 from movement_profiles import errors
-from movement_profiles.options import OPTION_COLUMNS, Goal, TrainingPreference
+from movement_profiles.options import ALLOWED_VALUES, OPTION_COLUMNS, Goal, TrainingPreference
 
 __all__ = [
     "Goal",
@@ -78,7 +78,7 @@ def option_array_problem(column: str, value: object) -> str | None:
     The same checks in the same order as ``private.assert_option_array``: a JSON array of strings,
     then at least one entry, then each entry in turn (allowed, then not seen before).
     """
-    allowed = {member.value for member in OPTION_COLUMNS[column]}
+    allowed = ALLOWED_VALUES[column]
     if not isinstance(value, list | tuple) or not all(isinstance(entry, str) for entry in value):
         return f"{column} must be a JSON array of strings"
     if not value:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["OPTION_COLUMNS", "Goal", "TrainingPreference"]
+__all__ = ["ALLOWED_VALUES", "OPTION_COLUMNS", "Goal", "TrainingPreference"]
 
 
 class TrainingPreference(enum.StrEnum):
@@ -38,4 +38,11 @@ class Goal(enum.StrEnum):
 OPTION_COLUMNS: dict[str, type[enum.StrEnum]] = {
     "training_preferences": TrainingPreference,
     "goals": Goal,
+}
+
+#: Each validated column and its allowed values as plain strings, built once: validating a bulk
+#: import checks every entry of every array against these.
+ALLOWED_VALUES: dict[str, frozenset[str]] = {
+    column: frozenset(member.value for member in enum_type)
+    for column, enum_type in OPTION_COLUMNS.items()
 }

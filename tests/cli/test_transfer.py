@@ -216,7 +216,7 @@ def test_rows_of_missing_auth_users_are_found_and_reported(
     file = tmp_path / "profiles.jsonl"
     file.write_text(jsonl([profile(user) for user in rows]))
 
-    stopped = cli.run("import", str(file), "--batch-size", "4")
+    stopped = cli.run("import", str(file), "--batch-size", "4", "--in-flight", "1")
     assert stopped.exit_code == ExitCode.INVALID_INPUT
     *reports, summary = stderr_lines(stopped.stderr)
     # The first batch (lines 1-4) holds one missing user: found, reported, the rest written.
@@ -224,6 +224,19 @@ def test_rows_of_missing_auth_users_are_found_and_reported(
     assert "stopped after writing 3 profiles of 7" in summary
     assert "--create-missing-users" in summary
     assert count_profiles(db, users) == 3
+
+    # Two batches in flight (the default): the second was sent before the first was refused, so
+    # it completes and is reported too, whatever the timing.
+    db.execute("delete from public.movement_profiles where user_id = any(%s)", (users,))
+    overlapped = cli.run("import", str(file), "--batch-size", "4")
+    assert overlapped.exit_code == ExitCode.INVALID_INPUT
+    *reports, summary = stderr_lines(overlapped.stderr)
+    assert reports == [
+        f"line 3: user_id {missing[0]} names no auth user",
+        f"line 6: user_id {missing[1]} names no auth user",
+    ]
+    assert "stopped after writing 5 profiles of 7" in summary
+    assert count_profiles(db, users) == 5
 
     skipped = cli.run("import", str(file), "--batch-size", "4", "--skip-invalid")
     assert skipped.exit_code == 0, skipped.stderr

@@ -390,6 +390,31 @@ async def test_upsert_many_rejects_invalid_input_before_sending_its_batch(
     assert stored(db, second.id) is None
 
 
+@pytest.mark.parametrize("max_in_flight", [1, 2])
+async def test_upsert_many_with_batches_in_flight_fails_deterministically(
+    admin: Either, make_user: Callable[[], StackUser], db: Database, max_in_flight: int
+) -> None:
+    first, third = make_user(), make_user()
+    # No auth user: the database refuses the second batch (foreign key), whatever the timing.
+    missing = uuid.uuid4()
+    batches: list[int] = []
+    with pytest.raises(ValidationError) as refused:
+        await admin.upsert_many(
+            [
+                MovementProfileCreate(user_id=owner, training_preferences=["yoga"], goals=["rehab"])
+                for owner in (first.id, missing, third.id)
+            ],
+            batch_size=1,
+            on_batch=batches.append,
+            max_in_flight=max_in_flight,
+        )
+    assert refused.value.code == "23503"
+    assert stored(db, first.id) == (["yoga"], ["rehab"]), "the batch before stays written"
+    # With two in flight the third batch was sent before the second failed: it completes.
+    assert batches == [1] * max_in_flight
+    assert (stored(db, third.id) is not None) == (max_in_flight == 2)
+
+
 async def test_iter_all_pages_through_every_profile_in_user_id_order(
     admin: Either, make_user: Callable[[], StackUser]
 ) -> None:

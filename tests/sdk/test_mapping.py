@@ -293,6 +293,32 @@ def test_keep_identity_sends_ids_and_timestamps() -> None:
         )
 
 
+def test_upsert_sends_built_models_as_they_are_and_validates_only_mappings() -> None:
+    # A built model was validated when it was built; validating it again would only cost time
+    # (a bulk import validates each row once). model_construct skips validation, so an invalid
+    # value here shows the model is passed through untouched, for the database to judge.
+    unchecked = MovementProfileCreate.model_construct(
+        user_id=USER, training_preferences=["dance"], goals=["rehab"]
+    )
+    (batch,) = _core.upsert_batches([unchecked], 10)
+    assert batch.rows == [
+        {"user_id": str(USER), "training_preferences": ["dance"], "goals": ["rehab"]}
+    ]
+    assert json.loads(_core._encode(batch.rows)) == batch.rows
+    with pytest.raises(ValidationError, match="profile #0: training_preferences contains an inv"):
+        list(
+            _core.upsert_batches(
+                [{"user_id": USER, "training_preferences": ["dance"], "goals": ["rehab"]}], 10
+            )
+        )
+
+
+@pytest.mark.parametrize("max_in_flight", [0, _core.MAX_UPSERT_IN_FLIGHT + 1])
+def test_upsert_in_flight_out_of_range_is_refused(max_in_flight: int) -> None:
+    with pytest.raises(ValidationError, match="max_in_flight"):
+        _core.check_in_flight(max_in_flight)
+
+
 def test_a_row_with_an_unknown_value_is_an_unexpected_response() -> None:
     with pytest.raises(UnexpectedResponseError, match="upgrade the SDK"):
         drive(_core.get(USER), response(200, {**ROW, "goals": ["improve_flexibility"]}))
