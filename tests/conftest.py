@@ -41,7 +41,7 @@ def stack() -> Iterator[StackState]:
 @pytest.fixture(scope="session")
 def local_stack(stack: StackState) -> LocalStack:
     """The stack's controller (psql, migrate), for tests that need more than HTTP."""
-    return LocalStack(stack, Path(__file__).resolve().parents[1])
+    return LocalStack.open(stack.state_dir)
 
 
 @pytest.fixture

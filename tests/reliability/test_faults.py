@@ -10,6 +10,7 @@ many times under longer load.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -63,6 +64,22 @@ def report(capsys: pytest.CaptureFixture[str], fault: str, ledger: Ledger, lost:
         )
 
 
+async def restore_and_read_back(stack: LocalStack, reader: uuid.UUID) -> None:
+    """Start an SDK read into the outage, restore with `stack up`, and check both recover."""
+    sdk_read = start_sdk_read(stack, reader)
+    await asyncio.sleep(0.5)  # its first attempts meet the outage
+    restored = await asyncio.to_thread(restore_with_cli, stack)
+    for secret in secrets_of(stack):
+        assert secret not in restored.stdout + restored.stderr
+    await asyncio.to_thread(wait_for, lambda: api_answers(stack), 30, "the API to answer again")
+    assert await asyncio.to_thread(components, stack) == (
+        0,
+        {"postgres": True, "postgrest": True, "gateway": True},
+    )
+    profile = await asyncio.to_thread(sdk_read.result, 30)
+    assert profile.user_id == reader
+
+
 async def test_postgrest_killed_under_load_is_reported_restored_and_loses_no_write(
     fault_stack: LocalStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -80,17 +97,7 @@ async def test_postgrest_killed_under_load_is_reported_restored_and_loses_no_wri
     assert (exit_code, running) == (1, {"postgres": True, "postgrest": False, "gateway": True})
     assert await asyncio.to_thread(gateway_says_unavailable, stack)
 
-    sdk_read = start_sdk_read(stack, reader)
-    await asyncio.sleep(0.5)  # its first attempts meet the outage
-    restored = await asyncio.to_thread(restore_with_cli, stack)
-    for secret in secrets_of(stack):
-        assert secret not in restored.stdout + restored.stderr
-    assert await asyncio.to_thread(components, stack) == (
-        0,
-        {"postgres": True, "postgrest": True, "gateway": True},
-    )
-    profile = await asyncio.to_thread(sdk_read.result, 30)
-    assert profile.user_id == reader
+    await restore_and_read_back(stack, reader)
 
     await asyncio.sleep(1.0)  # the writers carry on against the restored API
     ledger = await finish_load(load)
@@ -120,18 +127,7 @@ async def test_postgres_killed_under_write_load_keeps_every_acknowledged_write(
     assert exit_code == 1
     assert running["postgres"] is False
 
-    sdk_read = start_sdk_read(stack, reader)
-    await asyncio.sleep(0.5)
-    restored = await asyncio.to_thread(restore_with_cli, stack)
-    for secret in secrets_of(stack):
-        assert secret not in restored.stdout + restored.stderr
-    await asyncio.to_thread(wait_for, lambda: api_answers(stack), 30, "the API to answer again")
-    assert await asyncio.to_thread(components, stack) == (
-        0,
-        {"postgres": True, "postgrest": True, "gateway": True},
-    )
-    profile = await asyncio.to_thread(sdk_read.result, 30)
-    assert profile.user_id == reader
+    await restore_and_read_back(stack, reader)
 
     await asyncio.sleep(1.0)
     ledger = await finish_load(load)

@@ -28,7 +28,6 @@ from tests.security.support import (
     RETURN_ROWS,
     Database,
     as_user,
-    connect,
     create_auth_users,
     delete_auth_users,
     insert_profiles,
@@ -354,12 +353,6 @@ def render(results: dict[tuple[Actor, Operation], Result]) -> str:
 def api(stack: StackState) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.rest_url, timeout=10) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def database(stack: StackState) -> Iterator[Database]:
-    with connect(stack) as connection:
-        yield connection
 
 
 def test_every_actor_gets_the_contracts_outcome_for_every_operation(

@@ -29,7 +29,6 @@ from tests.security.support import (
     RETURN_ROWS,
     VALID_PROFILE,
     Database,
-    connect,
     create_auth_users,
     insert_profiles,
     json_error,
@@ -195,12 +194,6 @@ class Callers:
     updater: uuid.UUID
     updater_headers: dict[str, str] = field(repr=False)
     service_headers: dict[str, str] = field(repr=False)
-
-
-@pytest.fixture(scope="module")
-def database(stack: StackState) -> Iterator[Database]:
-    with connect(stack) as connection:
-        yield connection
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,6 @@ from tests.security.support import (
     RETURN_ROWS,
     VALID_PROFILE,
     Database,
-    connect,
     create_auth_users,
     insert_profiles,
     json_error,
@@ -41,12 +40,6 @@ class Parties:
     victim_profile: uuid.UUID
     victim_email: str
     headers: dict[str, str] = field(repr=False)
-
-
-@pytest.fixture(scope="module")
-def database(stack: StackState) -> Iterator[Database]:
-    with connect(stack) as connection:
-        yield connection
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import os
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,7 +24,6 @@ from movement_profiles_cli.stack.state import StackState
 from tests.security.support import (
     VALID_PROFILE,
     Database,
-    connect,
     create_auth_users,
     insert_profiles,
     json_error,
@@ -37,12 +35,6 @@ pytestmark = pytest.mark.integration
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CLI = str(PROJECT_DIR / ".venv" / "bin" / "movement-profiles")
-
-
-@pytest.fixture(scope="module")
-def database(stack: StackState) -> Iterator[Database]:
-    with connect(stack) as connection:
-        yield connection
 
 
 @pytest.fixture(scope="module")
