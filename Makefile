@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 CLI := $(VENV)/bin/movement-profiles
-# Debian packages (CONTRACT.md §2): what the local stack runs on, and what only tests and
+# Debian packages: what the local stack runs on, and what only tests and
 # benchmarks need, so that `make up` does not install a browser.
 STACK_APT_PACKAGES := postgresql-15 postgresql-client-15 postgresql-contrib nginx curl
 TEST_APT_PACKAGES := postgresql-15-pgtap postgresql-15-plpgsql-check \

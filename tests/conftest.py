@@ -46,7 +46,8 @@ def local_stack(stack: StackState) -> LocalStack:
 
 @pytest.fixture
 def db(stack: StackState) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-    """An autocommit connection as the `postgres` superuser, for arranging and checking data."""
+    """An autocommit connection as `postgres` (the project owner, not a superuser), for arranging
+    and checking data."""
     with psycopg.connect(stack.db_url(), autocommit=True) as connection:
         yield connection
 

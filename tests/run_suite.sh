@@ -27,6 +27,10 @@ eval "$("$venv/movement-profiles" stack status --state-dir "$state_dir" -o env)"
 db_port=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).port)' "$DB_URL")
 
 echo "== supabase db lint (plpgsql_check)"
+# On hosted Supabase, supautils lets `postgres` create plpgsql_check; plain PostgreSQL wants a
+# superuser for it, so the stack's own superuser creates it before the linter (as postgres) runs.
+psql "${DB_URL/postgres:postgres@/supabase_admin:postgres@}" --quiet --no-psqlrc \
+  --command "create extension if not exists plpgsql_check with schema extensions" >/dev/null
 node_modules/.bin/supabase db lint --db-url "$DB_URL" --schema public,private,pre_request --level warning --fail-on warning --workdir "$PWD"
 
 echo "== pgTAP"

@@ -402,3 +402,41 @@ def test_export_then_import_restores_10000_profiles_exactly(
         print(f"round trip of {ROUND_TRIP_PROFILES} profiles as {file_format}: {elapsed:.1f} s")
     finally:
         delete_users(db, users)
+
+
+# -- the platform's statement timeout -------------------------------------------------------------
+
+#: Hosted Supabase stops any API statement after 8 s (authenticator's statement_timeout). The
+#: import must stay well inside that: here every batch must finish in an eighth of it.
+BATCH_TIME_BUDGET = "1s"
+
+
+def test_default_batches_fit_in_an_eighth_of_the_platforms_statement_timeout(
+    cli: Cli, stack: StackState, db: Database, fresh_users: FreshUsers, tmp_path: Path
+) -> None:
+    users = fresh_users(5 * 1000)
+    file = tmp_path / "profiles.jsonl"
+    file.write_text(
+        jsonl(
+            [
+                profile(user, ("strength_training", "running", "yoga"), ("build_muscle", "rehab"))
+                for user in users
+            ]
+        )
+    )
+    # PostgREST applies the impersonated role's settings to each request and reads them with its
+    # schema cache: service_role's requests now stop after BATCH_TIME_BUDGET.
+    db.execute(f"alter role service_role set statement_timeout = '{BATCH_TIME_BUDGET}'")
+    db.execute("notify pgrst, 'reload schema'")
+    try:
+        time.sleep(1)
+        imported = cli.run("import", str(file))
+        assert imported.exit_code == 0, imported.stderr
+        assert count_profiles(db, users) == len(users)
+        # Upserting the same rows again (every batch an update) fits as well.
+        again = cli.run("import", str(file))
+        assert again.exit_code == 0, again.stderr
+    finally:
+        db.execute("alter role service_role reset statement_timeout")
+        db.execute("notify pgrst, 'reload schema'")
+        time.sleep(1)

@@ -23,7 +23,7 @@ export function stackFromEnv() {
   };
 }
 
-/** Runs SQL as the `postgres` superuser: for arranging and checking data, never the path tested. */
+/** Runs SQL as `postgres` (BYPASSRLS, not a superuser): for arranging and checking data, never the path tested. */
 export function psql(sql) {
   const { dbUrl } = stackFromEnv();
   return execFileSync('psql', [dbUrl, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {

@@ -12,6 +12,6 @@ from tests.security.support import Database, connect
 
 @pytest.fixture(scope="module")
 def database(stack: StackState) -> Iterator[Database]:
-    """One superuser connection per module, to arrange rows and fingerprint the table."""
+    """One `postgres` connection per module, to arrange rows and fingerprint the table."""
     with connect(stack) as connection:
         yield connection

@@ -39,7 +39,7 @@ Database = psycopg.Connection[tuple[Any, ...]]
 
 
 def connect(state: StackState) -> Database:
-    """An autocommit connection as the postgres superuser, to arrange and inspect rows."""
+    """An autocommit connection as postgres (BYPASSRLS, not a superuser), to arrange rows."""
     return psycopg.connect(state.db_url(), autocommit=True)
 
 
@@ -118,7 +118,7 @@ def delete_auth_users(db: Database, user_ids: Iterable[uuid.UUID]) -> None:
 
 
 def insert_profiles(db: Database, profiles: Mapping[uuid.UUID, Mapping[str, list[str]]]) -> None:
-    """Arrange rows directly in the database (as the postgres superuser), bypassing the API."""
+    """Arrange rows directly in the database as postgres (past RLS), bypassing the API."""
     with db.cursor() as cursor:
         cursor.executemany(
             "insert into public.movement_profiles (user_id, training_preferences, goals) "

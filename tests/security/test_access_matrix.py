@@ -105,7 +105,7 @@ class Expected:
     visible: Visible = Visible.NOT_A_READ
 
 
-# What a signed-in user may do (CONTRACT.md §3-4): own row only; foreign rows are invisible (an
+# What a signed-in user may do: own row only; foreign rows are invisible (an
 # update of one touches nothing, which the SDK reports as 404); the columns id, user_id and
 # created_at are not granted (403); there is no delete policy or grant (403).
 USER_OUTCOMES = {

@@ -168,7 +168,7 @@ def cli_sessions(
     token: str,
     expired: str,
 ) -> list[tuple[list[str], set[int]]]:
-    """Commands, each with the exit codes it may end with (CONTRACT.md §6)."""
+    """Commands, each with the exit codes it may end with."""
     with_profile, without_profile = users
     mine, stranger = str(with_profile), str(without_profile)
     profile = ["--training-preference", "yoga", "--goal", "rehab"]

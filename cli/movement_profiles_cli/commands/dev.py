@@ -46,7 +46,12 @@ def create_user(
             stack.psql(
                 "--set",
                 f"email={email or ''}",
-                script="insert into auth.users (email) values (nullif(:'email', '')) returning id;",
+                # As Supabase Auth's sign-up would: it picks the id and sets the audience.
+                script=(
+                    "insert into auth.users (id, aud, role, email, created_at, updated_at)"
+                    " values (gen_random_uuid(), 'authenticated', 'authenticated',"
+                    " nullif(:'email', ''), now(), now()) returning id;"
+                ),
             )
             .strip()
             .splitlines()[0]

@@ -19,6 +19,7 @@ from pathlib import Path
 from movement_profiles_cli.stack import gateway, postgrest, processes
 from movement_profiles_cli.stack.errors import StackError
 from movement_profiles_cli.stack.state import (
+    ADMIN_USER,
     DB_PASSWORD,
     StackState,
     fallback_runtime_dir,
@@ -153,7 +154,7 @@ class LocalStack:
                     "--pgdata",
                     str(pgdata),
                     "--username",
-                    "postgres",
+                    ADMIN_USER,
                     "--pwfile",
                     str(password_file),
                     "--auth-local",
@@ -233,8 +234,15 @@ class LocalStack:
         )
         return probe.returncode == 0
 
-    def psql(self, *arguments: str, database: str = "postgres", script: str | None = None) -> str:
-        """Run psql as the `postgres` superuser against the stack; return its output.
+    def psql(
+        self,
+        *arguments: str,
+        database: str = "postgres",
+        script: str | None = None,
+        user: str = "postgres",
+    ) -> str:
+        """Run psql against the stack, as `postgres` (not a superuser) unless `user` says
+        otherwise; return its output.
 
         `script` is fed on standard input: unlike `--command`, it expands `:'variables'` set with
         `--set`, which is how user input reaches SQL safely quoted.
@@ -242,7 +250,7 @@ class LocalStack:
         result = subprocess.run(
             [
                 str(_pg_bindir() / "psql"),
-                self.state.db_url(database=database),
+                self.state.db_url(user=user, database=database),
                 "--no-psqlrc",
                 "--quiet",
                 "--tuples-only",
@@ -263,10 +271,25 @@ class LocalStack:
         return result.stdout
 
     def _apply_schema(self, *, seed: bool) -> None:
-        self.psql("--file", str(BASELINE_SQL))
+        """The platform baseline as the superuser; migrations and seed as `postgres`, exactly as
+        `supabase db push` applies them to a hosted project."""
+        self._ensure_admin_role()
+        self.psql("--file", str(BASELINE_SQL), user=ADMIN_USER)
         self.migrate()
         if seed:
             self.psql("--file", str(self.project_dir / "supabase" / "seed.sql"))
+
+    def _ensure_admin_role(self) -> None:
+        """Clusters made before the stack had a `supabase_admin` were bootstrapped by `postgres`,
+        then still a superuser: give them the platform's bootstrap superuser, which the baseline
+        then demotes `postgres` under."""
+        try:
+            self.psql("--command", "select", user=ADMIN_USER)
+        except StackError:
+            self.psql(
+                "--command",
+                f"create role {ADMIN_USER} superuser login password '{DB_PASSWORD}'",
+            )
 
     def migrate(self) -> None:
         """Apply pending migrations with the Supabase CLI, then refresh PostgREST's schema cache."""
@@ -444,6 +467,7 @@ class LocalStack:
             "--command",
             "create database postgres",
             database="template1",
+            user=ADMIN_USER,
         )
         self._apply_schema(seed=True)
         # Dropping the database cut PostgREST's connections; it reconnects with a backoff of up

@@ -1,86 +1,196 @@
--- The platform baseline: what every hosted Supabase project already has before the first
--- migration runs. The migrations in supabase/migrations never create any of this, so they apply
--- unchanged with `supabase db push` to a hosted project. Modelled on supabase/postgres's init
--- scripts; idempotent, because roles are cluster-wide and survive `stack reset`.
+-- The platform baseline: what every Supabase project (hosted, or `supabase start`) already has
+-- before its first migration runs, rebuilt on a plain PostgreSQL cluster. It is applied by the
+-- stack's own superuser, `supabase_admin`, exactly where the platform's init scripts and its own
+-- migrations would be. Everything after it (the project's migrations, the seed, the tests) runs as
+-- `postgres`, which is NOT a superuser here, just as `supabase db push` runs on hosted Supabase: a
+-- migration that needs more rights than the platform grants fails locally too.
+--
+-- Idempotent: roles are cluster-wide and survive `stack reset`, which recreates only the database.
+-- The facts come from the supabase/postgres init scripts and migrations and the supabase/auth
+-- migrations; the README's "Local stack and hosted Supabase" lists what is stood in for, and how.
 
--- API roles. PostgREST logs in as `authenticator` and switches to the role named in the JWT.
+-- Roles ----------------------------------------------------------------------------------------
+
 do $$
+declare
+  role_name text;
 begin
-  if not exists (select from pg_catalog.pg_roles where rolname = 'anon') then
-    create role anon nologin noinherit;
+  -- `postgres` is the role a project owner logs in as. The platform creates it as a superuser,
+  -- runs its own setup, then demotes it; what is left is this.
+  if not exists (select from pg_catalog.pg_roles where rolname = 'postgres') then
+    create role postgres;
   end if;
-  if not exists (select from pg_catalog.pg_roles where rolname = 'authenticated') then
-    create role authenticated nologin noinherit;
-  end if;
-  if not exists (select from pg_catalog.pg_roles where rolname = 'service_role') then
-    create role service_role nologin noinherit bypassrls;
-  end if;
-  if not exists (select from pg_catalog.pg_roles where rolname = 'authenticator') then
-    create role authenticator login noinherit;
-  end if;
+  foreach role_name in array array['anon', 'authenticated', 'service_role'] loop
+    if not exists (select from pg_catalog.pg_roles where rolname = role_name) then
+      execute format('create role %I', role_name);
+    end if;
+  end loop;
+  -- PostgREST logs in as `authenticator`; GoTrue (Supabase Auth) as `supabase_auth_admin`.
+  foreach role_name in array array['authenticator', 'supabase_auth_admin'] loop
+    if not exists (select from pg_catalog.pg_roles where rolname = role_name) then
+      execute format('create role %I', role_name);
+    end if;
+  end loop;
 end
 $$;
 
-alter role authenticator with login noinherit password 'postgres';
-grant anon, authenticated, service_role to authenticator;
+alter role supabase_admin with superuser createdb createrole replication bypassrls;
+alter role postgres with nosuperuser createdb createrole login replication bypassrls
+  password 'postgres';
+-- NOLOGIN, and INHERIT since the platform let API roles inherit their grants.
+alter role anon with nologin inherit nobypassrls;
+alter role authenticated with nologin inherit nobypassrls;
+alter role service_role with nologin inherit bypassrls;
+alter role authenticator with login noinherit nobypassrls password 'postgres';
+alter role supabase_auth_admin with login noinherit createrole noreplication password 'postgres';
 
--- Supabase's per-role statement timeouts: a runaway API query cannot hold the database.
+grant anon, authenticated, service_role to authenticator;
+-- The owner acts as any API role (e.g. `set role authenticated` in a test), but is no longer a
+-- member of the auth admin role.
+grant anon, authenticated, service_role to postgres;
+grant pg_read_all_data, pg_signal_backend to postgres;
+
+-- Per-role limits: an API request can hold the database for seconds at most.
 alter role anon set statement_timeout = '3s';
 alter role authenticated set statement_timeout = '8s';
+alter role authenticator set statement_timeout = '8s';
+alter role authenticator set lock_timeout = '8s';
+-- Hosted Supabase also preloads `supautils, safeupdate` for authenticator. Neither ships with
+-- Debian's PostgreSQL; the gateway refuses an unfiltered PATCH or DELETE in safeupdate's stead.
 
-create schema if not exists extensions;
+alter role supabase_admin set search_path = "$user", public, auth, extensions;
+alter role postgres set search_path = "$user", public, extensions;
+alter role supabase_auth_admin set search_path = auth;
+
+-- supautils lets `postgres` change PostgREST's in-database settings (`alter role authenticator set
+-- pgrst.* = ...`) on hosted projects. Plain PostgreSQL 15 grants that right per parameter; these
+-- are the settings PostgREST 12 reads from its role.
+grant set on parameter
+  pgrst.db_aggregates_enabled, pgrst.db_anon_role, pgrst.db_extra_search_path,
+  pgrst.db_max_rows, pgrst.db_plan_enabled, pgrst.db_pre_config, pgrst.db_pre_request,
+  pgrst.db_prepared_statements, pgrst.db_root_spec, pgrst.db_schemas, pgrst.db_tx_end,
+  pgrst.jwt_aud, pgrst.jwt_cache_max_lifetime, pgrst.jwt_role_claim_key, pgrst.jwt_secret,
+  pgrst.jwt_secret_is_base64, pgrst.openapi_mode, pgrst.openapi_security_active,
+  pgrst.openapi_server_proxy_uri, pgrst.raw_media_types, pgrst.server_cors_allowed_origins,
+  pgrst.server_timing_enabled, pgrst.server_trace_header
+  to postgres;
+
+-- The database ---------------------------------------------------------------------------------
+
+-- The platform hands the database to `postgres`; on PostgreSQL 15 that makes it the owner of
+-- schema public too (owned by pg_database_owner).
+alter database postgres owner to postgres;
+grant all on database postgres to postgres;
+
+create schema if not exists extensions authorization postgres;
+create extension if not exists pgcrypto with schema extensions;
+create extension if not exists "uuid-ossp" with schema extensions;
 grant usage on schema extensions to postgres, anon, authenticated, service_role;
-alter database postgres set search_path = "$user", public, extensions;
+grant all on schema extensions to postgres;
+grant all on all tables in schema extensions to postgres with grant option;
+grant all on all routines in schema extensions to postgres with grant option;
+grant all on all sequences in schema extensions to postgres with grant option;
+alter default privileges in schema extensions grant all on tables to postgres with grant option;
+alter default privileges in schema extensions grant all on routines to postgres with grant option;
+alter default privileges in schema extensions grant all on sequences to postgres with grant option;
 
--- Supabase Auth's schema, reduced to what the project's schema refers to.
-create schema if not exists auth;
-grant usage on schema auth to anon, authenticated, service_role;
+-- Supabase's default privileges in schema public: every new table, function and sequence, made by
+-- `postgres` or by `supabase_admin`, is granted in full to the API roles. A migration that wants
+-- less revokes first, then grants.
+grant usage on schema public to postgres, anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  grant all on tables to postgres, anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  grant all on functions to postgres, anon, authenticated, service_role;
+alter default privileges for role postgres in schema public
+  grant all on sequences to postgres, anon, authenticated, service_role;
+alter default privileges for role supabase_admin in schema public
+  grant all on tables to postgres, anon, authenticated, service_role;
+alter default privileges for role supabase_admin in schema public
+  grant all on functions to postgres, anon, authenticated, service_role;
+alter default privileges for role supabase_admin in schema public
+  grant all on sequences to postgres, anon, authenticated, service_role;
 
+-- Schema auth: Supabase Auth's -----------------------------------------------------------------
+
+create schema if not exists auth authorization supabase_admin;
+grant all on schema auth to supabase_auth_admin;
+grant usage on schema auth to postgres, anon, authenticated, service_role;
+-- `postgres` may use auth's objects but no longer create objects in the schema.
+revoke create on schema auth from postgres;
+
+-- What Supabase Auth creates, made as Supabase Auth does: by its own role, which owns it.
+set role supabase_auth_admin;
+
+-- The columns of the platform's auth.users that a project's SQL commonly refers to; Supabase Auth
+-- has more (passwords, tokens, metadata), none of which movement-profiles touches.
 create table if not exists auth.users (
-  id uuid primary key default gen_random_uuid(),
-  email text unique,
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  instance_id uuid,
+  id uuid not null primary key,
+  aud varchar(255),
+  role varchar(255),
+  email varchar(255) unique,
+  raw_app_meta_data jsonb,
+  raw_user_meta_data jsonb,
+  created_at timestamptz,
+  updated_at timestamptz
 );
-comment on table auth.users is
-  'Local stand-in for Supabase Auth''s users table (id and email are what movement-profiles uses).';
+comment on table auth.users is 'Auth: Stores user login data within a secure schema.';
+-- Row level security with no policies: only the owner and BYPASSRLS roles (postgres,
+-- service_role, supabase_admin) see a row. The API roles see none, whatever they are granted.
+alter table auth.users enable row level security;
 
--- The request helpers, as Supabase defines them: they read the claims PostgREST sets per request.
-create or replace function auth.jwt() returns jsonb
-language sql stable
-set search_path = ''
-as $$
-  select coalesce(
-    nullif(current_setting('request.jwt.claim', true), ''),
-    nullif(current_setting('request.jwt.claims', true), '')
-  )::jsonb
-$$;
-
+-- The request helpers, as Supabase Auth defines them: plain SQL over the claims PostgREST sets for
+-- each request, executable by everyone.
 create or replace function auth.uid() returns uuid
 language sql stable
-set search_path = ''
 as $$
   select coalesce(
     nullif(current_setting('request.jwt.claim.sub', true), ''),
     (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
   )::uuid
 $$;
-
 create or replace function auth.role() returns text
 language sql stable
-set search_path = ''
 as $$
   select coalesce(
     nullif(current_setting('request.jwt.claim.role', true), ''),
     (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
   )::text
 $$;
+create or replace function auth.email() returns text
+language sql stable
+as $$
+  select coalesce(
+    nullif(current_setting('request.jwt.claim.email', true), ''),
+    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'email')
+  )::text
+$$;
+create or replace function auth.jwt() returns jsonb
+language sql stable
+as $$
+  select coalesce(
+    nullif(current_setting('request.jwt.claim', true), ''),
+    nullif(current_setting('request.jwt.claims', true), '')
+  )::jsonb
+$$;
+comment on function auth.uid() is 'Deprecated. Use auth.jwt() -> ''sub'' instead.';
+comment on function auth.role() is 'Deprecated. Use auth.jwt() -> ''role'' instead.';
+comment on function auth.email() is 'Deprecated. Use auth.jwt() -> ''email'' instead.';
 
-grant execute on function auth.jwt(), auth.uid(), auth.role() to anon, authenticated, service_role;
+-- Supabase Auth lets `postgres` read its tables and pass that read on.
+grant select on auth.users to postgres with grant option;
 
--- Supabase's default privileges on schema public: API roles get everything on new objects, which
--- is why migrations revoke before they grant.
-grant usage on schema public to postgres, anon, authenticated, service_role;
-alter default privileges in schema public grant all on tables to postgres, anon, authenticated, service_role;
-alter default privileges in schema public grant all on sequences to postgres, anon, authenticated, service_role;
-alter default privileges in schema public grant all on functions to postgres, anon, authenticated, service_role;
+reset role;
+
+-- The platform's grants to `postgres` on schema auth: everything on what is there, without grant
+-- option, and the same on what Supabase Auth creates later.
+grant all on all tables in schema auth to postgres;
+grant all on all sequences in schema auth to postgres;
+grant all on all routines in schema auth to postgres;
+alter default privileges for role supabase_auth_admin in schema auth
+  grant all on tables to postgres;
+alter default privileges for role supabase_auth_admin in schema auth
+  grant all on sequences to postgres;
+alter default privileges for role supabase_auth_admin in schema auth
+  grant all on routines to postgres;

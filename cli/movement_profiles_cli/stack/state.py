@@ -20,6 +20,10 @@ DEFAULT_DB_PORT = 54322
 DEFAULT_REST_PORT = 54331
 DEFAULT_REST_ADMIN_PORT = 54332
 DB_PASSWORD = "postgres"
+# The cluster's bootstrap superuser, as on the Supabase platform. Only the stack itself logs in as
+# it (to lay the platform baseline and to recreate the database); everything else is `postgres`,
+# which is not a superuser.
+ADMIN_USER = "supabase_admin"
 STATE_DIR_ENV = "MOVEMENT_PROFILES_STACK_DIR"
 PROJECT_DIR_ENV = "MOVEMENT_PROFILES_PROJECT_DIR"
 

@@ -1,4 +1,4 @@
--- The shape of public.movement_profiles as CONTRACT.md §3 defines it: columns, keys, indexes,
+-- The shape of public.movement_profiles: columns, keys, indexes,
 -- enums, the trigger, RLS and policies, grants, and the rules every function must follow.
 -- Catalog checks only; what the shape does to real writes is in the files after this one.
 begin;

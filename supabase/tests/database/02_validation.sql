@@ -1,4 +1,4 @@
--- Validation of training_preferences and goals (CONTRACT.md §3): every way an array can be wrong is
+-- Validation of training_preferences and goals: every way an array can be wrong is
 -- rejected with SQLSTATE 23514 (PostgREST: 400), a message naming the field and the offending
 -- value, the allowed values in detail and the bare column name in hint. Checked on insert and on
 -- update, as a signed-in user writing through the API would, for both columns.

@@ -1,4 +1,4 @@
--- Who may do what (CONTRACT.md §3): each signed-in user reads, creates and updates only their own
+-- Who may do what: each signed-in user reads, creates and updates only their own
 -- profile and never the columns the database owns; anon gets nothing; service_role (the admins'
 -- key) gets everything. Acting as PostgREST does: the role from the JWT, the claims in a setting.
 begin;

@@ -9,7 +9,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
 
-select plan(30);
+select plan(31);
 
 -- The schemas the project owns: everything but Postgres' own and what the Supabase platform
 -- manages (auth, extensions, the migration history, ...). pg_temp_* holds this test's own views.
@@ -212,12 +212,20 @@ where table_.relnamespace in (select oid from project_schema)
   );
 
 -- 0028/0029 anon/authenticated_security_definer_function_executable: a security definer function
--- the API roles may call runs as its owner, past every RLS policy, at /rest/v1/rpc/<name>.
+-- the API roles may call runs as its owner, past every RLS policy, at /rest/v1/rpc/<name>. As in
+-- splinter, only the schemas PostgREST exposes count (supabase/config.toml's api.schemas, and
+-- Supabase's graphql_public): a function elsewhere, such as the pre-request check's lookup in
+-- schema pre_request, has no URL and is called only by the project's own SQL.
+create temporary view exposed_schema as
+select oid, nspname
+from pg_catalog.pg_namespace
+where nspname in ('public', 'graphql_public');
+
 create temporary view security_definer_function_executable as
 select function_.oid::regprocedure::text as finding
 from pg_catalog.pg_proc as function_
 where function_.prosecdef
-  and function_.pronamespace in (select oid from project_schema)
+  and function_.pronamespace in (select oid from exposed_schema)
   and (
     pg_catalog.has_function_privilege('anon', function_.oid, 'EXECUTE')
     or pg_catalog.has_function_privilege('authenticated', function_.oid, 'EXECUTE')
@@ -335,6 +343,17 @@ select ok(
     'security_definer_function_executable'
   ),
   'security_definer_function_executable fires for a security definer function the API may call'
+);
+select ok(
+  not pg_temp.lint_fires_after(
+    $$
+      create function pre_request.advisor_probe() returns int
+      language sql security definer set search_path = '' as 'select 1';
+      grant execute on function pre_request.advisor_probe() to authenticated;
+    $$,
+    'security_definer_function_executable'
+  ),
+  'security_definer_function_executable, like splinter, ignores schemas PostgREST does not expose'
 );
 select is_empty(
   $$ select * from pg_temp.unaccepted_findings('security_definer_function_executable') $$,

@@ -1,6 +1,6 @@
 -- One movement profile per user: the training preferences and goals that workout programs are
 -- filtered and recommended by. JSONB arrays keep the story's wire format (["yoga", "running"]);
--- the CHECKs hold them to the enums of 20261126120000_movement_profile_options.sql.
+-- the CHECKs hold them to the enums public.training_preference and public.goal.
 
 create table public.movement_profiles (
   id uuid primary key default gen_random_uuid(),

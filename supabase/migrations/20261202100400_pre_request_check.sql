@@ -15,27 +15,36 @@
 -- in PostgREST's `set role`, before this function runs; neither reads or writes anything.
 
 -- A schema of its own: every API role, anon included, must be able to run the check, and
--- schema `private` stays closed to anon.
+-- schema `private` stays closed to anon. PostgREST does not expose it (only `public` is in its
+-- db-schemas), so nothing here is reachable at /rest/v1/rpc.
 create schema pre_request;
 comment on schema pre_request is
   'The check PostgREST runs before every API request (db-pre-request); not exposed by the API.';
 revoke all on schema pre_request from public;
 grant usage on schema pre_request to anon, authenticated, service_role, authenticator;
 
--- The API roles may not read auth.users, and must not: this answers one yes/no question for one id.
--- Security definer because it must read a table its callers cannot; callable by authenticated
--- only, in a schema PostgREST does not expose (so never reachable at /rest/v1/rpc).
+-- auth.users belongs to Supabase Auth and has row level security on with no policies: the API
+-- roles see no row of it, whatever they are granted. So this lookup runs as its owner, `postgres`,
+-- which bypasses RLS: security definer, `search_path = ''`, in the unexposed schema above, and
+-- executable by `authenticated` alone (the only role whose tokens name a user). It answers one
+-- yes/no question for one id and returns nothing else of the table.
+-- PL/pgSQL rather than SQL: a security definer SQL function is never inlined, and PostgreSQL plans
+-- its query anew on every call, while PL/pgSQL keeps the plan for the session. This runs on every
+-- authenticated request.
 create function pre_request.auth_user_exists(user_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (select from auth.users where users.id = auth_user_exists.user_id)
+begin
+  return exists (select from auth.users where users.id = auth_user_exists.user_id);
+end
 $$;
 comment on function pre_request.auth_user_exists(uuid) is
-  'Whether an auth user with this id exists. Security definer: the API roles cannot read auth.users.';
+  'Whether an auth user with this id exists. Security definer: auth.users is under row level '
+  'security that the API roles do not pass.';
 revoke all on function pre_request.auth_user_exists(uuid) from public;
 grant execute on function pre_request.auth_user_exists(uuid) to authenticated;
 
@@ -101,8 +110,32 @@ revoke all on function pre_request.check_jwt_claims() from public;
 grant execute on function pre_request.check_jwt_claims()
   to anon, authenticated, service_role, authenticator;
 
--- PostgREST reads its in-database settings from the authenticator role (db-config, on by default;
--- on hosted Supabase this statement is how a pre-request function is configured, and it replaces
--- any configured before) and rereads them on this notification.
-alter role authenticator set pgrst.db_pre_request = 'pre_request.check_jwt_claims';
+-- PostgREST reads its in-database settings from the authenticator role (db-config, on by default)
+-- and rereads them on the notification below. A project has one pre-request hook: if it already
+-- has another, replacing it would silently drop that project's own checks, so the setting is left
+-- alone and the migration says how to call this check from the existing hook (README, "Deploying").
+do $$
+declare
+  configured_hook text;
+begin
+  select pg_catalog.split_part(setting, '=', 2) into configured_hook
+  from pg_catalog.pg_db_role_setting as role_setting
+  cross join lateral pg_catalog.unnest(role_setting.setconfig) as setting
+  where role_setting.setrole = 'authenticator'::regrole
+    and role_setting.setdatabase in (0, (select oid from pg_catalog.pg_database
+                                         where datname = pg_catalog.current_database()))
+    and setting like 'pgrst.db\_pre\_request=%'
+  -- A database's own setting wins over the cluster-wide one, as when PostgreSQL applies them.
+  order by role_setting.setdatabase desc
+  limit 1;
+
+  if configured_hook is null or configured_hook = 'pre_request.check_jwt_claims' then
+    alter role authenticator set pgrst.db_pre_request = 'pre_request.check_jwt_claims';
+  else
+    raise warning 'pgrst.db_pre_request is already %; left unchanged', configured_hook
+      using hint = 'Call pre_request.check_jwt_claims() first thing in that function, '
+                   'then grant execute on it to anon, authenticated and service_role.';
+  end if;
+end
+$$;
 notify pgrst, 'reload config';

@@ -22,6 +22,10 @@ $$;
 comment on function private.quote_for_message(text) is
   'User input as a JSON string of at most 64 characters, safe to echo in an error message.';
 
+-- Every write pays for this function, so it walks the array by position (no set-returning calls,
+-- no queries) and builds the list of allowed values only when there is an error to report. The
+-- order of the checks decides which message a value that breaks several rules gets; the SDK's
+-- validator follows the same order, and a differential test holds the two to each other.
 create function private.assert_option_array(column_name text, value jsonb, allowed_values text[])
 returns boolean
 language plpgsql
@@ -29,51 +33,48 @@ immutable
 set search_path = ''
 as $$
 declare
+  entry_count integer;
   entry text;
   seen text[] := array[]::text[];
-  allowed_list constant text := 'Allowed values: ' || pg_catalog.array_to_string(allowed_values, ', ');
+  problem text;
 begin
-  if value is null
-     or pg_catalog.jsonb_typeof(value) <> 'array'
-     or exists (
-       select from pg_catalog.jsonb_array_elements(value) as element
-       where pg_catalog.jsonb_typeof(element) <> 'string'
-     )
-  then
-    raise exception using
-      errcode = 'check_violation',
-      message = column_name || ' must be a JSON array of strings',
-      detail = allowed_list,
-      hint = column_name;
+  if value is null or pg_catalog.jsonb_typeof(value) <> 'array' then
+    problem := ' must be a JSON array of strings';
+  else
+    entry_count := pg_catalog.jsonb_array_length(value);
+    for position in 0 .. entry_count - 1 loop
+      if pg_catalog.jsonb_typeof(value -> position) <> 'string' then
+        problem := ' must be a JSON array of strings';
+        exit;
+      end if;
+    end loop;
+    if problem is null and entry_count = 0 then
+      problem := ' must contain at least one value';
+    end if;
+    if problem is null then
+      for position in 0 .. entry_count - 1 loop
+        entry := value ->> position;
+        if not (entry = any (allowed_values)) then
+          -- Quoted as JSON and cut short: the value is user input and may be huge or unprintable.
+          problem := ' contains an invalid value: ' || private.quote_for_message(entry);
+          exit;
+        end if;
+        if entry = any (seen) then
+          problem := ' contains a duplicate value: ' || private.quote_for_message(entry);
+          exit;
+        end if;
+        seen := seen || entry;
+      end loop;
+    end if;
   end if;
 
-  if pg_catalog.jsonb_array_length(value) = 0 then
+  if problem is not null then
     raise exception using
       errcode = 'check_violation',
-      message = column_name || ' must contain at least one value',
-      detail = allowed_list,
+      message = column_name || problem,
+      detail = 'Allowed values: ' || pg_catalog.array_to_string(allowed_values, ', '),
       hint = column_name;
   end if;
-
-  for entry in select pg_catalog.jsonb_array_elements_text(value) loop
-    if not (entry = any (allowed_values)) then
-      raise exception using
-        errcode = 'check_violation',
-        -- Quoted as JSON and cut short: the value is user input and may be huge or unprintable.
-        message = column_name || ' contains an invalid value: ' || private.quote_for_message(entry),
-        detail = allowed_list,
-        hint = column_name;
-    end if;
-    if entry = any (seen) then
-      raise exception using
-        errcode = 'check_violation',
-        message = column_name || ' contains a duplicate value: ' || private.quote_for_message(entry),
-        detail = allowed_list,
-        hint = column_name;
-    end if;
-    seen := seen || entry;
-  end loop;
-
   return true;
 end
 $$;
