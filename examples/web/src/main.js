@@ -1,7 +1,8 @@
 // @ts-check
-// The page: the signed-in user's profile as two multi-selects built from the database's allowed
-// values. The page does not validate: it sends what is selected and shows the database's own
-// message next to the field its `hint` names, so the rules live in one place (the migrations).
+// The page: the signed-in user's profile as two groups of checkboxes (one per allowed value, as
+// the database lists them). The page does not validate: it sends what is checked and shows the
+// database's own message in the field its `hint` names, so the rules live in one place (the
+// migrations).
 
 import { forgetSession, readSession } from './session.js';
 import {
@@ -44,16 +45,23 @@ function element(id, type) {
 }
 
 const page = {
+  main: element('main', HTMLElement),
   session: element('session', HTMLElement),
+  loading: element('loading', HTMLElement),
   signIn: element('sign-in', HTMLElement),
   signInReason: element('sign-in-reason', HTMLElement),
+  signInTitle: element('sign-in-title', HTMLElement),
   form: element('profile-form', HTMLFormElement),
   profileState: element('profile-state', HTMLElement),
   save: element('save', HTMLButtonElement),
   signOut: element('sign-out', HTMLButtonElement),
   status: element('status', HTMLElement),
-  /** @param {Field} field */
-  select: (field) => element(field, HTMLSelectElement),
+  /** The field's fieldset. @param {Field} field */
+  group: (field) => element(field, HTMLFieldSetElement),
+  /** The field's checkboxes, in the order the database lists the values. @param {Field} field */
+  boxes: (field) => [
+    ...element(field, HTMLFieldSetElement).querySelectorAll('input[type="checkbox"]'),
+  ].filter((box) => box instanceof HTMLInputElement),
   /** @param {Field} field */
   fieldError: (field) => element(`${field}-error`, HTMLElement),
 };
@@ -78,15 +86,34 @@ function showStatus(text, kind = 'info') {
   page.status.dataset.kind = kind;
 }
 
-function clearFieldErrors() {
-  for (const field of FIELDS) {
-    page.fieldError(field).hidden = true;
-    page.select(field).removeAttribute('aria-invalid');
+/**
+ * Marks a field invalid or valid for assistive technology too: `aria-invalid` on the fieldset and
+ * its checkboxes, and the error joins the fieldset's description only while it is shown (a hidden
+ * element named by aria-describedby is still read out).
+ * @param {Field} field
+ * @param {ApiError | null} error
+ */
+function setFieldError(field, error) {
+  const group = page.group(field);
+  const box = page.fieldError(field);
+  box.querySelector('.field-error-message')?.replaceChildren(error?.message ?? '');
+  box.querySelector('.field-error-details')?.replaceChildren(error?.details ?? '');
+  box.hidden = !error;
+  const describedBy = [`${field}-help`, ...(error ? [box.id] : [])].join(' ');
+  group.setAttribute('aria-describedby', describedBy);
+  for (const target of [group, ...page.boxes(field)]) {
+    if (error) target.setAttribute('aria-invalid', 'true');
+    else target.removeAttribute('aria-invalid');
   }
 }
 
+function clearFieldErrors() {
+  for (const field of FIELDS) setFieldError(field, null);
+}
+
 /**
- * Puts the database's message next to the field it names; anything else goes to the status line.
+ * Puts the database's message in the field it names and moves focus there; anything else goes to
+ * the status line. Either way the status line (a live region) announces that nothing was saved.
  * @param {ApiError} error
  */
 function showError(error) {
@@ -96,21 +123,38 @@ function showError(error) {
     showStatus(`Not saved: ${error.message}${status}`, 'error');
     return;
   }
-  const box = page.fieldError(field);
-  box.querySelector('.field-error-message')?.replaceChildren(error.message);
-  box.querySelector('.field-error-details')?.replaceChildren(error.details);
-  box.hidden = false;
-  page.select(field).setAttribute('aria-invalid', 'true');
-  showStatus('Not saved: see the message next to the field.', 'error');
+  setFieldError(field, error);
+  const legend = page.group(field).querySelector('legend')?.textContent?.trim() ?? field;
+  showStatus(`Not saved: ${error.message} (see ${legend}).`, 'error');
+  page.boxes(field)[0]?.focus();
 }
 
-/** @param {MovementProfileOptions} options */
-function buildSelects(options) {
+/**
+ * One checkbox per allowed value, labelled from the value itself: a value added in the database
+ * appears here with no change to the page.
+ * @param {MovementProfileOptions} options
+ */
+function buildChoices(options) {
   for (const field of FIELDS) {
-    page
-      .select(field)
-      .replaceChildren(...options[field].map((value) => new Option(label(value), value)));
-    page.select(field).size = options[field].length;
+    const choices = page.group(field).querySelector('.choices');
+    if (!choices) throw new Error(`#${field} has no .choices`);
+    choices.replaceChildren(
+      ...options[field].map((value) => {
+        const box = document.createElement('input');
+        box.type = 'checkbox';
+        box.name = field;
+        box.value = value;
+        box.id = `${field}-${value}`;
+        const text = document.createElement('span');
+        text.className = 'choice-label';
+        text.textContent = label(value);
+        const choice = document.createElement('label');
+        choice.className = 'choice';
+        choice.htmlFor = box.id;
+        choice.append(box, text);
+        return choice;
+      }),
+    );
   }
 }
 
@@ -119,8 +163,8 @@ function showProfile(profile) {
   for (const field of FIELDS) {
     /** @type {readonly string[]} */
     const chosen = profile ? profile[field] : [];
-    for (const option of page.select(field).options) {
-      option.selected = chosen.includes(option.value);
+    for (const box of page.boxes(field)) {
+      box.checked = chosen.includes(box.value);
     }
   }
   page.profileState.textContent = profile
@@ -132,14 +176,15 @@ function showProfile(profile) {
 }
 
 /**
- * The values chosen in one multi-select, sent as selected: the page does not check them against
- * the options, the database does (a tampered select must be refused there, and is).
+ * The values checked in one field, sent as they are: the page does not check them against the
+ * options, the database does (a tampered checkbox must be refused there, and is).
  * @template {Field} F
  * @param {F} field
  * @returns {Required<MovementProfileUpdate>[F]}
  */
 function chosen(field) {
-  return /** @type {any} */ ([...page.select(field).selectedOptions].map((option) => option.value));
+  const checked = page.boxes(field).filter((box) => box.checked);
+  return /** @type {any} */ (checked.map((box) => box.value));
 }
 
 /** @param {string} reason */
@@ -148,6 +193,8 @@ function showSignIn(reason) {
   page.signInReason.textContent = reason;
   page.signIn.hidden = false;
   page.form.hidden = true;
+  page.loading.hidden = true;
+  page.main.setAttribute('aria-busy', 'false');
 }
 
 async function start() {
@@ -169,23 +216,31 @@ async function start() {
     showSignIn(`The API refused: ${error.message} (${error.status}).`);
     return;
   }
-  buildSelects(options.data);
+  buildChoices(options.data);
   /** @type {MovementProfile | null} */
   let profile = loaded.data;
   showProfile(profile);
   page.form.hidden = false;
+  page.loading.hidden = true;
+  page.main.setAttribute('aria-busy', 'false');
   page.form.dataset.ready = 'true';
 
   page.signOut.addEventListener('click', () => {
     forgetSession();
     showSignIn('You signed out.');
+    // The button just pressed is gone: put focus where the page now starts.
+    page.signInTitle.focus();
   });
 
+  let saving = false;
   page.form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (saving) return;
+    saving = true;
     clearFieldErrors();
     showStatus('Saving…');
-    page.save.disabled = true;
+    // aria-disabled, not disabled: a disabled button would throw keyboard focus back to the page.
+    page.save.setAttribute('aria-disabled', 'true');
     try {
       const choice = {
         training_preferences: chosen('training_preferences'),
@@ -216,7 +271,8 @@ async function start() {
         showStatus(created ? 'Profile created.' : 'Profile saved.', 'ok');
       }
     } finally {
-      page.save.disabled = false;
+      saving = false;
+      page.save.removeAttribute('aria-disabled');
     }
   });
 }
