@@ -175,10 +175,12 @@ def read_until(
     *,
     pause: float = 0.01,
     on_each: Callable[[], None] | None = None,
+    base_url: str | None = None,
 ) -> VictimReads:
-    """The victim's reads, one after another on one keep-alive connection, until `done()`."""
+    """The victim's reads, one after another on one keep-alive connection, until `done()`; through
+    the gateway unless `base_url` names another way in."""
     reads = VictimReads()
-    with httpx.Client(base_url=state.rest_url, timeout=30) as client:
+    with httpx.Client(base_url=base_url or state.rest_url, timeout=30) as client:
         while not done():
             read_own_profile(client, victim, reads)
             if on_each is not None:
@@ -258,13 +260,11 @@ def _flood(url: str, headers: dict[str, str], attackers: int, seconds: float) ->
 
 @contextlib.contextmanager
 def regex_flood(
-    state: StackState, headers: dict[str, str], attackers: int, seconds: float
+    url: str, headers: dict[str, str], attackers: int, seconds: float
 ) -> Iterator[Callable[[], FloodResult | None]]:
-    """Start the flood in a process of its own; yield a function that returns its result once
-    it has finished (None before). The process is killed if the caller leaves early."""
-    order = json.dumps(
-        {"url": state.rest_url, "headers": headers, "attackers": attackers, "seconds": seconds}
-    )
+    """Start the flood against `url` in a process of its own; yield a function that returns its
+    result once it has finished (None before). The process is killed if the caller leaves early."""
+    order = json.dumps({"url": url, "headers": headers, "attackers": attackers, "seconds": seconds})
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.reliability.attacks"],
         stdin=subprocess.PIPE,
@@ -346,15 +346,23 @@ def attacker_headers(state: StackState, who: str) -> dict[str, str]:
 
 
 def run_regex_flood(
-    state: StackState, who: str, *, attackers: int = 24, seconds: float = 12.0
+    state: StackState,
+    who: str,
+    *,
+    attackers: int = 24,
+    seconds: float = 12.0,
+    base_url: str | None = None,
 ) -> FloodReport:
-    """Flood as `who` while the victim reads; the database is sampled for regex queries."""
+    """Flood as `who` while the victim reads; the database is sampled for regex queries. Through
+    the gateway, or straight at PostgREST (`base_url=state.postgrest_url`) as on hosted Supabase,
+    where this project's gateway is not in front."""
+    url = base_url or state.rest_url
     victim = make_victim(state)
     headers = attacker_headers(state, who)
     seen = 0
     last_sample = 0.0
 
-    with connect(state) as db, regex_flood(state, headers, attackers, seconds) as result:
+    with connect(state) as db, regex_flood(url, headers, attackers, seconds) as result:
 
         def sample() -> None:
             nonlocal seen, last_sample
@@ -363,7 +371,9 @@ def run_regex_flood(
                 seen += regex_queries_in_database(db)
 
         time.sleep(0.5)  # let the attackers get going
-        reads = read_until(state, victim, lambda: result() is not None, on_each=sample)
+        reads = read_until(
+            state, victim, lambda: result() is not None, on_each=sample, base_url=url
+        )
         flood = result()
     assert flood is not None
     return FloodReport(who, flood, reads, seen)

@@ -120,6 +120,17 @@ def attacks(stack: LocalStack, attackers: int, seconds: float, half_open: int) -
         flood = run_regex_flood(state, who, attackers=attackers, seconds=seconds)
         print(flood.summary(), flush=True)
         problems += flood.problems()
+    # Without the gateway, as on hosted Supabase: the database's own defences. A signed-in
+    # attacker's filter is stopped by the statement timeout (500 57014) and the victim waits its
+    # turn for the pool (SECURITY.md, "Known limits"), so here every victim read must succeed,
+    # without the gateway's 1 s budget.
+    for who in ("anon", "user"):
+        flood = run_regex_flood(
+            state, who, attackers=attackers, seconds=seconds, base_url=state.postgrest_url
+        )
+        print(f"straight at PostgREST: {flood.summary()}", flush=True)
+        if set(flood.victim.statuses) - {200}:
+            problems.append(f"straight at PostgREST, victim reads failed: {flood.victim.summary()}")
     # The gateway holds a header for at most CLIENT_TIMEOUT s; allow for a busy machine on top.
     close_within = gateway.CLIENT_TIMEOUT + 8
     held = run_half_open(state, half_open, close_timeout=close_within + 5)

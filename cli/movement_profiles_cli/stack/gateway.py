@@ -312,6 +312,15 @@ def render_config(state: StackState, *, open_files: int = 1024) -> str:
         "Regular-expression filters (match, imatch) are refused: use eq, in, cs, like or ilike.",
     ).replace("%OPERATOR%", "$refused_operator")
 
+    # Hosted Supabase loads the safeupdate library for PostgREST's connections; PostgREST answers
+    # its error (21000, "... requires a WHERE clause") with 400. Debian has no safeupdate, so the
+    # gateway gives the same answer before PostgREST.
+    unfiltered_write = _json(
+        "21000",
+        "%STATEMENT% requires a WHERE clause",
+        "Add a filter, e.g. user_id=eq.<id>. To write every row on purpose, say so with a filter "
+        "every row matches, e.g. id=not.is.null.",
+    ).replace("%STATEMENT%", "$unfiltered_write")
     unavailable = _json("SERVICE_UNAVAILABLE", "The API is unavailable: PostgREST did not answer")
     error_pages = "\n".join(
         f"    error_page {status} /.gateway-errors/{status};" for status, *_ in GATEWAY_ERRORS
@@ -411,6 +420,16 @@ http {{
     "~*{APIKEY_ANYWHERE}" 1;
     default "";
   }}
+  # A query parameter other than these is a filter (a column, `or`, `and`, `not.or`, ...).
+  map $args_without_apikey $args_have_filter {{
+    "~(?:^|[&;])(?!(?:select|order|limit|offset|columns|on_conflict)=)[^&;=]+=" 1;
+    default "";
+  }}
+  map "$request_method:$args_have_filter:$uri" $unfiltered_write {{
+    "~^PATCH::/rest/v1/(?!rpc/)" UPDATE;
+    "~^DELETE::/rest/v1/(?!rpc/)" DELETE;
+    default "";
+  }}
   map $args $refused_operator {{
 {refused_operators}
     default "";
@@ -468,6 +487,7 @@ http {{
       set $args $args_without_apikey;
       if ($apikey_repeated) {{ return 400 "{repeated_key}"; }}
       if ($refused_operator) {{ return 400 "{operator_refused}"; }}
+      if ($unfiltered_write) {{ return 400 "{unfiltered_write}"; }}
       if ($foreign_body) {{ return 415 "{foreign_body}"; }}
 
       # Counted only for requests that passed the checks above (those end in the rewrite phase).
