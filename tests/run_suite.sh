@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite, as `make test` runs it: static checks first (fast failure), then a
-# throwaway stack on free ports, pgTAP, the Supabase CLI's linter and pytest against it.
+# The whole test suite, as `make test` runs it: static checks first (fast failure), then two legs,
+# one per PostgreSQL major hosted Supabase runs, each on a throwaway stack on free ports.
+#   PostgreSQL 15: pgTAP, the Supabase CLI's linter, all of pytest and the frontend e2e tests.
+#   PostgreSQL 17: pgTAP and the database-facing pytest suites (integration, security,
+#     reliability). The linter needs plpgsql_check, which Debian ships for 15 only; the other
+#     suites do not depend on the server's major.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,38 +14,77 @@ echo "== ruff, mypy"
 "$venv/ruff" format --check .
 "$venv/mypy"
 
-# A folder of its own per run, so parallel runs (and the developer's .stack/) never collide.
-state_dir="$PWD/.stack-test-$$"
-export MOVEMENT_PROFILES_TEST_STACK_DIR="$state_dir"
+# A folder of its own per run and leg, so parallel runs (and the developer's .stack/) never collide.
+state_dirs=()
 cleanup() {
-  if [ -d "$state_dir" ]; then
-    "$venv/movement-profiles" stack down --state-dir "$state_dir" --remove-data --quiet || true
-  fi
+  for state_dir in "${state_dirs[@]}"; do
+    if [ -d "$state_dir" ]; then
+      "$venv/movement-profiles" stack down --state-dir "$state_dir" --remove-data --quiet || true
+    fi
+  done
 }
 trap cleanup EXIT
-cleanup
 
-echo "== throwaway stack"
-"$venv/movement-profiles" stack up --state-dir "$state_dir" --free-ports --quiet
-eval "$("$venv/movement-profiles" stack status --state-dir "$state_dir" -o env)"
-db_port=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).port)' "$DB_URL")
+# start_stack MAJOR: a throwaway stack of that major; sets state_dir, db_port and the stack's
+# variables (DB_URL, API_URL, ANON_KEY, ...), and fails unless the server really is that major.
+start_stack() {
+  local major=$1
+  state_dir="$PWD/.stack-test-$$-pg$major"
+  state_dirs+=("$state_dir")
+  echo "== PostgreSQL $major: throwaway stack"
+  "$venv/movement-profiles" stack up --state-dir "$state_dir" --free-ports --quiet --pg "$major"
+  eval "$("$venv/movement-profiles" stack status --state-dir "$state_dir" -o env)"
+  db_port=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).port)' "$DB_URL")
+  local server_major
+  server_major=$(psql "$DB_URL" --no-psqlrc --tuples-only --no-align \
+    --command "select current_setting('server_version_num')::int / 10000")
+  if [ "$server_major" != "$major" ]; then
+    echo "the stack asked for PostgreSQL $major runs $server_major" >&2
+    exit 1
+  fi
+}
 
-echo "== supabase db lint (plpgsql_check)"
+run_pgtap() {
+  echo "== PostgreSQL $1: pgTAP"
+  # pg_prove finds nothing without --ext .sql and passes; make an empty folder an error instead.
+  ls supabase/tests/database/*.sql >/dev/null
+  PGPASSWORD=postgres pg_prove -h 127.0.0.1 -p "$db_port" -U postgres -d postgres -r --ext .sql \
+    supabase/tests/database/
+}
+
+# -- PostgreSQL 15 ----------------------------------------------------------------------------------
+leg_started=$SECONDS
+start_stack 15
+# pytest and tests that start stacks of their own (tests/stack, tests/reliability) use this major.
+export MP_PG=15 MOVEMENT_PROFILES_TEST_STACK_DIR="$state_dir"
+
+echo "== PostgreSQL 15: supabase db lint (plpgsql_check)"
 # On hosted Supabase, supautils lets `postgres` create plpgsql_check; plain PostgreSQL wants a
 # superuser for it, so the stack's own superuser creates it before the linter (as postgres) runs.
 psql "${DB_URL/postgres:postgres@/supabase_admin:postgres@}" --quiet --no-psqlrc \
   --command "create extension if not exists plpgsql_check with schema extensions" >/dev/null
 node_modules/.bin/supabase db lint --db-url "$DB_URL" --schema public,private,pre_request --level warning --fail-on warning --workdir "$PWD"
 
-echo "== pgTAP"
-# pg_prove finds nothing without --ext .sql and passes; make an empty folder an error instead.
-ls supabase/tests/database/*.sql >/dev/null
-PGPASSWORD=postgres pg_prove -h 127.0.0.1 -p "$db_port" -U postgres -d postgres -r --ext .sql supabase/tests/database/
+run_pgtap 15
 
-echo "== pytest"
+echo "== PostgreSQL 15: pytest"
 "$venv/pytest" -q
 
-echo "== frontend e2e (examples/web in Chromium, supabase-js, generated types)"
+echo "== PostgreSQL 15: frontend e2e (examples/web in Chromium, supabase-js, generated types)"
 # Node 20 needs the flag for the global WebSocket supabase-js constructs its realtime client with.
 API_URL="$API_URL" ANON_KEY="$ANON_KEY" JWT_SECRET="$JWT_SECRET" DB_URL="$DB_URL" \
   node --experimental-websocket --test tests/e2e/*.test.mjs
+"$venv/movement-profiles" stack down --state-dir "$state_dir" --remove-data --quiet
+leg15_seconds=$((SECONDS - leg_started))
+
+# -- PostgreSQL 17 ----------------------------------------------------------------------------------
+leg_started=$SECONDS
+start_stack 17
+export MP_PG=17 MOVEMENT_PROFILES_TEST_STACK_DIR="$state_dir"
+run_pgtap 17
+
+echo "== PostgreSQL 17: pytest (integration, security, reliability)"
+"$venv/pytest" -q tests/integration tests/security tests/reliability
+leg17_seconds=$((SECONDS - leg_started))
+
+echo "== passed: PostgreSQL 15 leg ${leg15_seconds} s, PostgreSQL 17 leg ${leg17_seconds} s, total ${SECONDS} s"

@@ -133,8 +133,9 @@ def _first_line(command: list[str]) -> str:
     return text.splitlines()[0] if text else "unknown"
 
 
-def machine(postgrest_binary: Path) -> dict[str, str]:
-    """What the numbers depend on: processor, cores, memory, and the versions of the stack."""
+def machine(postgrest_binary: Path, postgres_binary: Path) -> dict[str, str]:
+    """What the numbers depend on: processor, cores, memory, and the versions of the stack (the
+    PostgreSQL server is the bench stack's own: Debian's 15 or npm's 17)."""
     cpu = "unknown"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -153,19 +154,12 @@ def machine(postgrest_binary: Path) -> dict[str, str]:
         "kernel": platform.release(),
         "load_average_at_start": " ".join(f"{value:.2f}" for value in load),
         "python": platform.python_version(),
-        "postgres": _first_line(["postgres", "--version"])
-        if shutil.which("postgres")
-        else _first_line([_pg_bin("postgres"), "--version"]),
+        "postgres": _first_line([str(postgres_binary), "--version"]),
         "postgrest": _first_line([str(postgrest_binary), "--version"]),
         "nginx": _first_line(["nginx", "-v"]),
         "wrk": _first_line(["wrk", "--version"]).split(" Copyright")[0],
         "pgbench": _first_line(["pgbench", "--version"]),
     }
-
-
-def _pg_bin(name: str) -> str:
-    result = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False)
-    return str(Path(result.stdout.strip() or "/usr/lib/postgresql/15/bin") / name)
 
 
 def write_results(record: dict[str, object]) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from movement_profiles_cli.stack import processes
+from movement_profiles_cli.stack import postgresql, processes
 from movement_profiles_cli.stack.errors import StackError
 from movement_profiles_cli.stack.local_stack import LocalStack
 from tests.throwaway import throwaway_stack
@@ -207,3 +207,58 @@ def test_dev_commands_refuse_without_a_local_stack(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.startswith("error: no local stack in ")
+
+
+def test_a_stack_runs_and_keeps_the_major_it_was_made_with(own_stack: LocalStack) -> None:
+    major = own_stack.state.pg_major
+    assert major in postgresql.SUPPORTED_MAJORS
+    server = own_stack.psql("--command", "select current_setting('server_version_num')::int")
+    assert int(server) // 10000 == major
+    recorded = json.loads((own_stack.state.state_dir / "stack.json").read_text())
+    assert recorded["pg_major"] == major
+    state_dir = str(own_stack.state.state_dir)
+    status = json.loads(run_cli("stack", "status", "--state-dir", state_dir, "-o", "json").stdout)
+    assert status["PG_MAJOR"] == major
+
+    # An existing cluster is never switched to another major, neither by --pg nor by $MP_PG.
+    other = next(m for m in postgresql.SUPPORTED_MAJORS if m != major)
+    for arguments, env in (
+        (["--pg", str(other)], None),
+        ([], {**os.environ, "MP_PG": str(other)}),
+    ):
+        result = run_cli("stack", "up", "--state-dir", state_dir, *arguments, env=env)
+        assert result.returncode == 1
+        assert result.stderr.strip() == (
+            f"error: the stack in {state_dir} runs PostgreSQL {major}, not {other}: remove it "
+            "first (`movement-profiles stack down --remove-data`) or choose another --state-dir"
+        )
+    assert api_answers(own_stack)
+
+
+def test_an_unsupported_major_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_cli("stack", "up", "--state-dir", str(tmp_path / "s"), "--pg", "16")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: PostgreSQL 16 is not supported by the local stack: use 15 or 17"
+    )
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_new_stack_takes_its_major_from_mp_pg_then_from_config_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "supabase").mkdir()
+    config = tmp_path / "supabase" / "config.toml"
+    config.write_text("[db]\nport = 54322\nmajor_version = 17\n")
+    monkeypatch.delenv("MP_PG", raising=False)
+    assert postgresql.default_major(tmp_path) == 17
+    monkeypatch.setenv("MP_PG", "15")
+    assert postgresql.default_major(tmp_path) == 15
+    monkeypatch.delenv("MP_PG")
+    config.write_text("[db]\nport = 54322\n")
+    assert postgresql.default_major(tmp_path) == 15
+    # The project's own configuration: what `supabase start` would run.
+    assert postgresql.default_major(PROJECT_DIR) == 15
+    monkeypatch.setenv("MP_PG", "14")
+    with pytest.raises(StackError, match=r"^PostgreSQL 14 is not supported"):
+        postgresql.default_major(tmp_path)

@@ -46,12 +46,15 @@ def _open(
     api_port: int | None = None,
     db_port: int | None = None,
     free_ports: bool = False,
+    pg_major: int | None = None,
 ) -> LocalStack:
     from movement_profiles_cli.stack.local_stack import LocalStack
     from movement_profiles_cli.stack.state import default_state_dir
 
     directory = (state_dir or default_state_dir()).resolve()
-    return LocalStack.open(directory, api_port=api_port, db_port=db_port, free_ports=free_ports)
+    return LocalStack.open(
+        directory, api_port=api_port, db_port=db_port, free_ports=free_ports, pg_major=pg_major
+    )
 
 
 @app.command()
@@ -66,11 +69,31 @@ def up(
     free_ports: Annotated[
         bool, typer.Option("--free-ports", help="Pick unused ports (throwaway stacks for tests).")
     ] = False,
+    pg: Annotated[
+        int | None,
+        typer.Option(
+            "--pg",
+            envvar="MP_PG",
+            help="PostgreSQL major of a new stack: 15 or 17, the majors hosted Supabase runs. "
+            "An existing stack keeps its own.",
+            show_default="supabase/config.toml's db.major_version (15)",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
 ) -> None:
     """Start PostgreSQL, PostgREST and the gateway; apply migrations; seed on first run."""
+    if pg is not None:
+        from movement_profiles_cli.stack.errors import StackError
+        from movement_profiles_cli.stack.postgresql import parse_major
+
+        try:
+            parse_major(pg)
+        except StackError as error:
+            fail(str(error), ExitCode.INVALID_INPUT)
     with _stack_errors():
-        stack = _open(state_dir, api_port=api_port, db_port=db_port, free_ports=free_ports)
+        stack = _open(
+            state_dir, api_port=api_port, db_port=db_port, free_ports=free_ports, pg_major=pg
+        )
         stack.up()
     if not quiet:
         _print_summary(stack.state)
@@ -121,7 +144,12 @@ def status(
     if output is StatusFormat.json:
         print(
             json.dumps(
-                {**environment, "components": {c.name: c.running for c in components}}, indent=2
+                {
+                    **environment,
+                    "PG_MAJOR": stack.state.pg_major,
+                    "components": {c.name: c.running for c in components},
+                },
+                indent=2,
             )
         )
     elif output is StatusFormat.env:

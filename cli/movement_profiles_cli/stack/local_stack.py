@@ -1,8 +1,8 @@
 """`movement-profiles stack up | down | status | reset`: the local stack without Docker.
 
-What `supabase start` would give, on the same ports: a private PostgreSQL 15 cluster with the
-platform baseline, the project's migrations applied by the real Supabase CLI, PostgREST, and an
-nginx gateway on the API port.
+What `supabase start` would give, on the same ports: a private PostgreSQL cluster (15 or 17, the
+majors hosted Supabase runs) with the platform baseline, the project's migrations applied by the
+real Supabase CLI, PostgREST, and an nginx gateway on the API port.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from movement_profiles_cli.stack import gateway, postgrest, processes
+from movement_profiles_cli.stack import gateway, postgresql, postgrest, processes
 from movement_profiles_cli.stack.errors import StackError
 from movement_profiles_cli.stack.state import (
     ADMIN_USER,
@@ -36,21 +36,6 @@ class ComponentStatus:
     pid: int | None
     running: bool
     detail: str
-
-
-def _pg_bindir() -> Path:
-    pg_config = shutil.which("pg_config")
-    candidates = []
-    if pg_config:
-        result = subprocess.run(
-            [pg_config, "--bindir"], capture_output=True, text=True, check=False
-        )
-        candidates.append(Path(result.stdout.strip()))
-    candidates.append(Path("/usr/lib/postgresql/15/bin"))
-    for bindir in candidates:
-        if (bindir / "postgres").is_file():
-            return bindir
-    raise StackError(f"PostgreSQL 15 server binaries not found (postgresql-15): {INSTALL_HINT}")
 
 
 def _binary(path: Path | str | None, what: str) -> str:
@@ -76,18 +61,39 @@ class LocalStack:
         api_port: int | None = None,
         db_port: int | None = None,
         free_ports: bool = False,
+        pg_major: int | None = None,
     ) -> LocalStack:
-        """The stack recorded in `state_dir`, or a new one with the given (or default) ports."""
+        """The stack recorded in `state_dir`, or a new one with the given (or default) ports and
+        PostgreSQL major (`postgresql.default_major`). A cluster keeps the major it was made with:
+        asking an existing one for another is an error, not an upgrade."""
         project_dir = find_project_dir()
+        if pg_major is not None:
+            pg_major = postgresql.parse_major(pg_major)
         state = StackState.load(state_dir)
         if state is None:
             state_dir.mkdir(parents=True, exist_ok=True)
             runtime_dir = state_dir / "run"
-            state = StackState(state_dir=state_dir, runtime_dir=runtime_dir)
+            state = StackState(
+                state_dir=state_dir,
+                runtime_dir=runtime_dir,
+                pg_major=pg_major or postgresql.default_major(project_dir),
+            )
             if free_ports:
                 state.api_port, state.db_port, state.rest_port, state.rest_admin_port = (
                     processes.free_port() for _ in range(4)
                 )
+        else:
+            existing = postgresql.cluster_major(state.pgdata)
+            if existing is not None:
+                state.pg_major = existing
+            if pg_major is not None and pg_major != state.pg_major:
+                if existing is not None:
+                    raise StackError(
+                        f"the stack in {state_dir} runs PostgreSQL {existing}, not {pg_major}: "
+                        "remove it first (`movement-profiles stack down --remove-data`) or choose "
+                        "another --state-dir"
+                    )
+                state.pg_major = pg_major
         if api_port is not None:
             state.api_port = api_port
         if db_port is not None:
@@ -95,6 +101,15 @@ class LocalStack:
         return cls(state, project_dir)
 
     # -- paths and binaries -----------------------------------------------------------------------
+
+    @property
+    def server(self) -> postgresql.Server:
+        """The PostgreSQL server binaries of the stack's major."""
+        return postgresql.server(self.state.pg_major, self.project_dir)
+
+    @property
+    def client_bindir(self) -> Path:
+        return postgresql.client_bindir()
 
     @property
     def postgrest_binary(self) -> str:
@@ -150,7 +165,7 @@ class LocalStack:
         try:
             result = processes.run_as_service_user(
                 [
-                    str(_pg_bindir() / "initdb"),
+                    str(self._server_reachable_by_service_user().initdb),
                     "--pgdata",
                     str(pgdata),
                     "--username",
@@ -191,7 +206,7 @@ class LocalStack:
                 (state.pgdata / "postmaster.pid").unlink(missing_ok=True)
         log_file = state.logs / "postgres.log"
         command = [
-            str(_pg_bindir() / "postgres"),
+            str(self._server_reachable_by_service_user().postgres),
             "-D",
             str(state.pgdata),
             "-c",
@@ -223,7 +238,7 @@ class LocalStack:
             return False
         probe = subprocess.run(
             [
-                str(_pg_bindir() / "pg_isready"),
+                str(self.client_bindir / "pg_isready"),
                 "-q",
                 "-h",
                 "127.0.0.1",
@@ -249,7 +264,7 @@ class LocalStack:
         """
         result = subprocess.run(
             [
-                str(_pg_bindir() / "psql"),
+                str(self.client_bindir / "psql"),
                 self.state.db_url(user=user, database=database),
                 "--no-psqlrc",
                 "--quiet",
@@ -353,6 +368,14 @@ class LocalStack:
             processes.chown_to_service_user(copy)
         return str(copy)
 
+    def _server_reachable_by_service_user(self) -> postgresql.Server:
+        """The server binaries, copied beside the runtime files when the service user cannot run
+        them from the checkout; with pgTAP's files in its extension folder when they are
+        installed."""
+        server = postgresql.reachable_by_service_user(self.server, self.state.runtime_dir)
+        postgresql.provide_pgtap(server)
+        return server
+
     def _postgrest_ready(self) -> bool:
         if not processes.is_running(self.state.pids.postgrest, "postgrest"):
             return False
@@ -413,10 +436,19 @@ class LocalStack:
                 getattr(self, binary)
             except StackError as error:
                 missing.append(str(error).split(" not found", 1)[0])
+        major = self.state.pg_major
         try:
-            _pg_bindir()
+            postgresql.server(major, self.project_dir)
         except StackError:
-            missing.insert(0, "PostgreSQL 15 (postgresql-15)")
+            # Debian's package is part of the system; the npm one sits with the other npm pins.
+            if major == 15:
+                missing.insert(0, "PostgreSQL 15 (postgresql-15)")
+            else:
+                missing.append(f"PostgreSQL {major} (npm {postgresql.NPM_PACKAGE})")
+        try:
+            postgresql.client_bindir()
+        except StackError:
+            missing.insert(0, "PostgreSQL client tools (postgresql-client-15)")
         if missing:
             raise StackError(f"{', '.join(missing)} not found: {INSTALL_HINT}")
 
@@ -500,7 +532,7 @@ class LocalStack:
                 "postgres",
                 state.pids.postgres,
                 self._postgres_ready(),
-                f"{state.db_url()} (data in {state.pgdata})",
+                f"{state.db_url()} (PostgreSQL {state.pg_major}, data in {state.pgdata})",
             ),
             ComponentStatus(
                 "postgrest",

@@ -75,6 +75,22 @@ grant set on parameter
   pgrst.server_timing_enabled, pgrst.server_trace_header
   to postgres;
 
+-- PostgreSQL 16 made CREATEROLE a right over the roles one holds ADMIN OPTION on, no longer over
+-- every non-superuser role. The platform grants `postgres` the API roles with ADMIN OPTION on 16
+-- and later; on hosted, supautils still lets `postgres` set `pgrst.*` on `authenticator`, which
+-- plain PostgreSQL allows only to a role holding ADMIN OPTION on it. The stand-in is membership
+-- with ADMIN OPTION that neither inherits authenticator's rights nor lets `postgres` become it.
+-- PostgreSQL 15 has neither the rule nor the INHERIT and SET options (its parser refuses them,
+-- hence EXECUTE), so this runs on 16+ only.
+do $$
+begin
+  if pg_catalog.current_setting('server_version_num')::int >= 160000 then
+    execute 'grant anon, authenticated, service_role to postgres with admin option';
+    execute 'grant authenticator to postgres with admin option, inherit false, set false';
+  end if;
+end
+$$;
+
 -- The database ---------------------------------------------------------------------------------
 
 -- The platform hands the database to `postgres`; on PostgreSQL 15 that makes it the owner of

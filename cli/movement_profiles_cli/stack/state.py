@@ -71,6 +71,9 @@ class StackState:
     rest_port: int = DEFAULT_REST_PORT
     rest_admin_port: int = DEFAULT_REST_ADMIN_PORT
     jwt_secret: str = jwt.DEFAULT_JWT_SECRET
+    # The PostgreSQL major the cluster was made with (15 or 17); stacks recorded before there was
+    # a choice are 15.
+    pg_major: int = 15
     pids: Pids = field(default_factory=Pids)
 
     @property

@@ -6,7 +6,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
 
-select plan(23);
+select plan(27);
 
 -- The platform ----------------------------------------------------------------------------------
 
@@ -74,6 +74,28 @@ select is(
    where setrole = 'anon'::regrole and setdatabase = 0),
   array['statement_timeout=3s'],
   'anon has the platform''s 3 s statement timeout'
+);
+
+-- What `postgres` may do to the platform's roles: set PostgREST's settings on authenticator and
+-- the API roles' settings (supautils, and on PostgreSQL 16+ the ADMIN OPTION the platform grants;
+-- CREATEROLE alone no longer covers it there), but never act as authenticator.
+select lives_ok(
+  $$ alter role authenticator set pgrst.db_pre_request = 'pre_request.check_jwt_claims' $$,
+  'postgres may set PostgREST''s settings on authenticator, as the migrations do'
+);
+select lives_ok(
+  $$ alter role anon set statement_timeout = '3s' $$,
+  'postgres may change the API roles'' settings'
+);
+select is(
+  pg_catalog.pg_has_role('postgres', 'authenticator', 'USAGE'), false,
+  'postgres does not hold authenticator''s privileges'
+);
+select throws_ok(
+  $$ set role authenticator $$,
+  '42501',
+  null,
+  'postgres cannot become authenticator'
 );
 
 -- The pre-request check's lookup ---------------------------------------------------------------
