@@ -6,6 +6,7 @@ traceback, and no key or token anywhere in what it printed.
 
 from __future__ import annotations
 
+import inspect
 import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +21,16 @@ from typer.testing import CliRunner, Result
 from movement_profiles_cli.main import app
 from movement_profiles_cli.stack.state import StackState
 from tests.conftest import StackUser
+
+
+def cli_runner() -> CliRunner:
+    """A runner that keeps stderr apart from stdout: Click 8.2 always does, 8.1 (with Typer 0.15)
+    must be asked to."""
+    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
+        options: dict[str, Any] = {"mix_stderr": False}
+        return CliRunner(**options)
+    return CliRunner()
+
 
 # Variables that would otherwise steer the CLI to another project or stack.
 CONFIGURATION_VARIABLES = (
@@ -40,7 +51,7 @@ class Cli:
     def run(
         self, *arguments: str, input: str | None = None, env: dict[str, str | None] | None = None
     ) -> Result:
-        result = CliRunner().invoke(
+        result = cli_runner().invoke(
             app, list(arguments), input=input, env={**self.environment, **(env or {})}
         )
         printed = result.stdout + result.stderr
