@@ -9,6 +9,7 @@ echo "== ruff, mypy"
 "$venv/ruff" check .
 "$venv/ruff" format --check .
 "$venv/mypy"
+"$venv/python" scripts/unasync.py --check
 
 # A folder of its own per run, so parallel runs (and the developer's .stack/) never collide.
 state_dir="$PWD/.stack-test-$$"
@@ -39,7 +40,11 @@ ls supabase/tests/database/*.sql >/dev/null
 PGPASSWORD=postgres pg_prove -h 127.0.0.1 -p "$db_port" -U postgres -d postgres -r --ext .sql supabase/tests/database/
 
 echo "== pytest"
-"$venv/pytest" -q
+# tests/packaging installs the bare SDK into a clean venv: tests/lowest.sh runs it, with the pins.
+"$venv/pytest" -q --ignore=tests/packaging
+
+echo "== lowest allowed versions: SDK and CLI suites, the bare SDK"
+bash tests/lowest.sh
 
 echo "== frontend e2e (examples/web in Chromium, supabase-js, generated types)"
 # Node 20 needs the flag for the global WebSocket supabase-js constructs its realtime client with.
