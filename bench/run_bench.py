@@ -737,10 +737,10 @@ def sdk_get_request(key: str, user: str) -> tuple[dict[str, str], list[tuple[str
     """Headers and query of the request the SDK's `get()` sends, so that raw httpx makes the
     same request and the difference is the SDK's own work."""
     try:
-        from movement_profiles import _core
+        from movement_profiles import _core, _transport
 
         request = next(_core.get(user))
-        headers = {**_core.client_headers(key, None), **request.headers}
+        headers = {**_transport.client_headers(key, None), **request.headers}
         return headers, list(request.params)
     except (ImportError, AttributeError, TypeError):
         columns = "id,user_id,training_preferences,goals,created_at,updated_at"
