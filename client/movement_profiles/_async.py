@@ -373,18 +373,19 @@ async def run_overlapped(
             return
         stop = on_result(result) or stop
 
-    async with AsyncWorkers(max_in_flight) as workers:
-        try:
-            for job in jobs:
-                pending.append(workers.start(work, job))
-                if len(pending) >= max_in_flight:
-                    await settle_oldest()
-                    if failure is not None or stop:
-                        break
-        except Exception as error:
-            failure = failure or error
-        finally:
-            while pending:
+    workers = AsyncWorkers(max_in_flight)
+    try:
+        for job in jobs:
+            pending.append(workers.start(work, job))
+            if len(pending) >= max_in_flight:
                 await settle_oldest()
+                if failure is not None or stop:
+                    break
+    except Exception as error:
+        failure = failure or error
+    finally:
+        while pending:
+            await settle_oldest()
+        await workers.aclose()
     if failure is not None:
         raise failure

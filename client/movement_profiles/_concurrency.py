@@ -12,8 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Generic, TypeVar
 
 __all__ = ["AsyncJob", "AsyncWorkers", "Job", "Workers", "async_sleep", "sleep"]
 
@@ -45,16 +44,8 @@ class AsyncWorkers:
     def __init__(self, limit: int) -> None:
         self.limit = limit
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        return None
+    async def aclose(self) -> None:
+        """Nothing to release: every task was awaited."""
 
     def start(self, work: Callable[[J], Awaitable[R]], job: J) -> AsyncJob[R]:
         return AsyncJob(asyncio.ensure_future(work(job)))
@@ -79,15 +70,8 @@ class Workers:
             ThreadPoolExecutor(limit, thread_name_prefix="movement-profiles") if limit > 1 else None
         )
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Let the threads go, once every call has been waited for."""
         if self._executor is not None:
             self._executor.shutdown(wait=True)
 

@@ -366,18 +366,19 @@ def run_overlapped(
             return
         stop = on_result(result) or stop
 
-    with Workers(max_in_flight) as workers:
-        try:
-            for job in jobs:
-                pending.append(workers.start(work, job))
-                if len(pending) >= max_in_flight:
-                    settle_oldest()
-                    if failure is not None or stop:
-                        break
-        except Exception as error:
-            failure = failure or error
-        finally:
-            while pending:
+    workers = Workers(max_in_flight)
+    try:
+        for job in jobs:
+            pending.append(workers.start(work, job))
+            if len(pending) >= max_in_flight:
                 settle_oldest()
+                if failure is not None or stop:
+                    break
+    except Exception as error:
+        failure = failure or error
+    finally:
+        while pending:
+            settle_oldest()
+        workers.close()
     if failure is not None:
         raise failure
