@@ -150,11 +150,11 @@ class Bench:
             first, per_client = self.fresh_users.first, self.fresh_users.count // self.connections
         else:
             first, per_client = STEADY_USERS.first, STEADY_USERS.count // self.connections
-        # What PostgREST puts in request.headers for a request through the gateway.
+        # What PostgREST puts in request.headers for a request through the gateway (which keeps
+        # the apikey and sets Host).
         headers = {
-            "host": "127.0.0.1",
+            "host": f"127.0.0.1:{self.stack.state.api_port}",
             "accept": OBJECT,
-            "apikey": self.stack.anon_key,
             "prefer": "return=representation",
             "x-forwarded-proto": "http",
             "authorization": f"Bearer {self.stack.access_token(first)}",

@@ -60,8 +60,62 @@ declare
   claims constant jsonb :=
     coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
   subject constant text := claims ->> 'sub';
+  authorization_header constant text :=
+    nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'authorization';
+  -- Supabase Auth's longest session: its JWT expiry can be set to at most one week.
+  longest_token_life constant numeric := 7 * 24 * 3600;
+  -- What this table's real queries need (one user's row, by index, in about a millisecond),
+  -- with room to spare. The platform's own limits (anon 3 s, authenticated 8 s) would let one
+  -- costly filter hold a pooled connection for seconds; see SECURITY.md, "Expensive filters".
+  request_time_limit constant text := '250ms';
+  header_segment text;
+  algorithm text;
+  request_path text;
 begin
-  if request_role in ('anon', 'service_role') then
+  -- PostgREST verifies the signature with the project's secret but accepts every HMAC variant
+  -- of it. Supabase Auth signs with HS256, or ES256/RS256 with asymmetric signing keys.
+  if authorization_header ilike 'bearer %' then
+    header_segment := pg_catalog.translate(
+      pg_catalog.split_part(pg_catalog.split_part(authorization_header, ' ', 2), '.', 1),
+      '-_', '+/'
+    );
+    algorithm := pg_catalog.convert_from(
+      pg_catalog.decode(
+        header_segment || pg_catalog.repeat('=', (4 - pg_catalog.length(header_segment) % 4) % 4),
+        'base64'
+      ),
+      'UTF8'
+    )::jsonb ->> 'alg';
+    if algorithm is null or algorithm not in ('HS256', 'ES256', 'RS256') then
+      raise sqlstate 'PT401' using
+        message = 'JWT algorithm is not accepted',
+        detail = 'Tokens are signed with HS256, ES256 or RS256, as Supabase Auth signs them.',
+        hint = 'Use a token issued by Supabase Auth, or the project''s anon or service key.';
+    end if;
+  end if;
+
+  if request_role = 'service_role' then
+    return;
+  end if;
+
+  -- anon may read the allowed values and nothing else. Refusing here, before PostgREST plans
+  -- the request's own query, matters: PostgreSQL compiles a filter's regular expression while
+  -- planning, before any privilege or row level security check, so a costly pattern would hold
+  -- a connection even on a table anon may not read.
+  -- The answer is the one anon got before: 42501, which PostgREST sends as 401 to anon.
+  if request_role = 'anon' then
+    request_path := pg_catalog.current_setting('request.path', true);
+    if request_path not in ('/', '/rpc/movement_profile_options') then
+      raise sqlstate '42501' using
+        message = case
+          when request_path ~ '^/[A-Za-z_][A-Za-z0-9_]*$'
+            then 'permission denied for table ' || pg_catalog.ltrim(request_path, '/')
+          else 'permission denied for ' || request_path
+        end,
+        detail = 'Without a user''s token only rpc/movement_profile_options may be called.',
+        hint = 'Send the user''s access token in the Authorization header.';
+    end if;
+    perform pg_catalog.set_config('statement_timeout', request_time_limit, true);
     return;
   end if;
 
@@ -72,11 +126,29 @@ begin
       hint = 'Use a token issued by Supabase Auth, or the project''s anon or service key.';
   end if;
 
-  -- Supabase Auth always sets exp; a session token that never expires was not issued by it.
-  if claims ->> 'exp' is null then
+  -- Supabase Auth always sets exp, at most a week ahead; a session token that never expires (or
+  -- not for years) was not issued by it.
+  if pg_catalog.jsonb_typeof(claims -> 'exp') is distinct from 'number' then
     raise sqlstate 'PT401' using
       message = 'JWT has no exp claim',
       detail = 'An authenticated token must expire.',
+      hint = 'Use a token issued by Supabase Auth.';
+  end if;
+  if (claims ->> 'exp')::numeric
+     > extract(epoch from pg_catalog.now()) + longest_token_life then
+    raise sqlstate 'PT401' using
+      message = 'JWT expires too far in the future',
+      detail = 'An authenticated token may live at most one week, as Supabase Auth issues them.',
+      hint = 'Use a token issued by Supabase Auth.';
+  end if;
+
+  -- Supabase Auth's user tokens are for the audience `authenticated`.
+  if not coalesce(
+    claims -> 'aud' = '"authenticated"' or claims -> 'aud' @> '["authenticated"]', false
+  ) then
+    raise sqlstate 'PT401' using
+      message = 'JWT audience is not authenticated',
+      detail = 'The aud claim of a user''s token must be "authenticated".',
       hint = 'Use a token issued by Supabase Auth.';
   end if;
 
@@ -101,11 +173,16 @@ begin
       detail = 'The user this token was issued to does not exist (it may have been deleted).',
       hint = 'Sign in again.';
   end if;
+
+  perform pg_catalog.set_config('statement_timeout', request_time_limit, true);
 end
 $$;
 comment on function pre_request.check_jwt_claims() is
-  'PostgREST db-pre-request: answers 401 for a token whose role is not an API role, or an '
-  'authenticated token without exp, or whose sub is missing, not a UUID, or not an existing user.';
+  'PostgREST db-pre-request: answers 401 for a token not signed with HS256/ES256/RS256, for anon '
+  'outside rpc/movement_profile_options (as 42501), for a role that is not an API role, and for an '
+  'authenticated token without exp or expiring more than a week ahead, with an audience other '
+  'than authenticated, or whose sub is missing, not a UUID, or not an existing user. Limits '
+  'anon''s and users'' statements to 250 ms.';
 revoke all on function pre_request.check_jwt_claims() from public;
 grant execute on function pre_request.check_jwt_claims()
   to anon, authenticated, service_role, authenticator;

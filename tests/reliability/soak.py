@@ -1,13 +1,18 @@
-"""`make soak`: many faults under heavier, longer load, on a throwaway stack of its own.
+"""`make soak`: many faults under heavier, longer load, then abuse, on a throwaway stack of its own.
 
 Each cycle starts fresh writers (a ledger each, see faults.py), SIGKILLs one component in turn
 (PostgREST, PostgreSQL, the gateway) in the middle of the load, checks that `stack status` reports
 it, restores it with `stack up`, checks that an SDK read begun during the outage succeeds, and
 audits the table against the ledger. It ends on its own: after `--cycles` cycles or
-`--max-minutes`, whichever comes first, and exits 1 if any acknowledged write was lost or any
-check failed.
+`--max-minutes`, whichever comes first.
+
+Then the attacks of attacks.py, each while a signed-in victim reads its own profile: regex-filter
+floods with the anon key and as a signed-in user (`--attackers` threads for `--attack-seconds`),
+`--half-open` half-open requests, and slow bodies up to the per-address limit. Their figures are
+printed. It exits 1 if any acknowledged write was lost or any check failed.
 
     .venv/bin/python -m tests.reliability.soak [--cycles 12] [--writers 60] [--load-seconds 4]
+        [--attackers 24] [--attack-seconds 30] [--half-open 1100]
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import sys
 import time
 from dataclasses import dataclass
 
-from movement_profiles_cli.stack import processes
+from movement_profiles_cli.stack import gateway, processes
 from movement_profiles_cli.stack.local_stack import LocalStack
+from tests.reliability.attacks import run_half_open, run_regex_flood, run_slow_bodies
 from tests.reliability.faults import (
     DATABASE_DIED,
     api_answers,
@@ -106,7 +112,49 @@ async def one_cycle(stack: LocalStack, index: int, writers: int, load_seconds: f
     return Totals(1, 1, writers, ledger.acknowledged_writes, len(lost), len(problems))
 
 
-async def soak(cycles: int, writers: int, load_seconds: float, max_minutes: float) -> Totals:
+def attacks(stack: LocalStack, attackers: int, seconds: float, half_open: int) -> int:
+    """The abuse of attacks.py against the stack, figures printed; returns the problems found."""
+    problems: list[str] = []
+    state = stack.state
+    for who in ("anon", "user"):
+        flood = run_regex_flood(state, who, attackers=attackers, seconds=seconds)
+        print(flood.summary(), flush=True)
+        problems += flood.problems()
+    # Without the gateway, as on hosted Supabase: the database's own defences. A signed-in
+    # attacker's filter is stopped by the statement timeout (500 57014) and the victim waits its
+    # turn for the pool (SECURITY.md, "Known limits"), so here every victim read must succeed,
+    # without the gateway's 1 s budget.
+    for who in ("anon", "user"):
+        flood = run_regex_flood(
+            state, who, attackers=attackers, seconds=seconds, base_url=state.postgrest_url
+        )
+        print(f"straight at PostgREST: {flood.summary()}", flush=True)
+        if set(flood.victim.statuses) - {200}:
+            problems.append(f"straight at PostgREST, victim reads failed: {flood.victim.summary()}")
+    # The gateway holds a header for at most CLIENT_TIMEOUT s; allow for a busy machine on top.
+    close_within = gateway.CLIENT_TIMEOUT + 8
+    held = run_half_open(state, half_open, close_timeout=close_within + 5)
+    print(held.summary(), flush=True)
+    problems += held.problems(close_within)
+    slow, while_held, after = run_slow_bodies(
+        state, gateway.CONNECTIONS_PER_ADDRESS, close_timeout=close_within + 5
+    )
+    print(slow.summary(), flush=True)
+    problems += slow.problems(close_within)
+    if while_held.status_code != 429 or after.status_code != 200:
+        problems.append(f"per-address limit: {while_held.status_code} then {after.status_code}")
+    for problem in problems:
+        print(f"    PROBLEM: {problem}", flush=True)
+    return len(problems)
+
+
+async def soak(
+    cycles: int,
+    writers: int,
+    load_seconds: float,
+    max_minutes: float,
+    attack: tuple[int, float, int] | None,
+) -> Totals:
     totals = Totals()
     deadline = time.monotonic() + max_minutes * 60
     with throwaway_stack() as stack:
@@ -117,6 +165,9 @@ async def soak(cycles: int, writers: int, load_seconds: float, max_minutes: floa
             result = await one_cycle(stack, index, writers, load_seconds)
             for name in vars(totals):
                 setattr(totals, name, getattr(totals, name) + getattr(result, name))
+        if attack is not None:
+            print("\nattacks, each while a signed-in victim reads its own profile:", flush=True)
+            totals.problems += await asyncio.to_thread(attacks, stack, *attack)
     return totals
 
 
@@ -126,9 +177,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--writers", type=int, default=60)
     parser.add_argument("--load-seconds", type=float, default=4.0)
     parser.add_argument("--max-minutes", type=float, default=15.0)
+    parser.add_argument("--attackers", type=int, default=24)
+    parser.add_argument("--attack-seconds", type=float, default=30.0)
+    parser.add_argument("--half-open", type=int, default=1100)
+    parser.add_argument("--no-attacks", action="store_true", help="fault cycles only")
     arguments = parser.parse_args(argv)
+    attack = (
+        None
+        if arguments.no_attacks
+        else (arguments.attackers, arguments.attack_seconds, arguments.half_open)
+    )
     totals = asyncio.run(
-        soak(arguments.cycles, arguments.writers, arguments.load_seconds, arguments.max_minutes)
+        soak(
+            arguments.cycles,
+            arguments.writers,
+            arguments.load_seconds,
+            arguments.max_minutes,
+            attack,
+        )
     )
     print(
         f"\nsoak: {totals.cycles} cycles, {totals.faults} faults injected (SIGKILL), "

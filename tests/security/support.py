@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -134,3 +135,85 @@ def insert_profiles(db: Database, profiles: Mapping[uuid.UUID, Mapping[str, list
                 for user_id, profile in profiles.items()
             ],
         )
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """An answer read off a socket: status, headers (lower-case names) and the body, de-chunked."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))  # strict: the body must be UTF-8
+
+
+def raw_request(port: int, request: bytes, timeout: float = 10) -> RawResponse:
+    """Send `request` as it is (any bytes at all) to the gateway and read the answer to the end."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = _dechunk(body)
+    return RawResponse(int(status_line.split()[1]), headers, body)
+
+
+def _dechunk(data: bytes) -> bytes:
+    body = b""
+    while data:
+        size, _, data = data.partition(b"\r\n")
+        length = int(size.split(b";")[0], 16)
+        if length == 0:
+            break
+        body, data = body + data[:length], data[length + 2 :]
+    return body
+
+
+def raw_get(
+    state: StackState,
+    target: bytes,
+    headers: Mapping[bytes, bytes | None] | None = None,
+    *,
+    method: bytes = b"GET",
+    version: bytes = b"HTTP/1.1",
+    body: bytes = b"",
+) -> RawResponse:
+    """A request with raw bytes in the target and header values; by default it carries the anon
+    key and asks the gateway to close the connection. A header given as None is left out."""
+    sent: dict[bytes, bytes | None] = {
+        b"Host": b"127.0.0.1",
+        b"apikey": state.anon_key.encode(),
+        b"Connection": b"close",
+        **(headers or {}),
+    }
+    if body:
+        sent.setdefault(b"Content-Length", str(len(body)).encode())
+    lines = b"".join(
+        name + b": " + value + b"\r\n" for name, value in sent.items() if value is not None
+    )
+    return raw_request(
+        state.api_port, method + b" " + target + b" " + version + b"\r\n" + lines + b"\r\n" + body
+    )
+
+
+def gateway_json_error(response: RawResponse) -> dict[str, Any]:
+    """The JSON error body every gateway refusal carries: valid UTF-8 JSON, with a message."""
+    content_type = response.headers.get("content-type", "")
+    assert content_type.startswith("application/json"), (
+        f"{response.status} answered {content_type!r}, not JSON: {response.body[:200]!r}"
+    )
+    body = response.json()
+    assert isinstance(body, dict), f"error body is not a JSON object: {response.body[:200]!r}"
+    message = body.get("message")
+    assert isinstance(message, str), f"error without a message: {response.body[:200]!r}"
+    assert message, f"error with an empty message: {response.body[:200]!r}"
+    return body

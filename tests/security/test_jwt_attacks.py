@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
+import jwt as pyjwt
 import pytest
 
 from movement_profiles_cli.stack.state import StackState
@@ -138,6 +139,25 @@ ATTACKS: dict[str, Forge] = {
     "exp not a number": lambda s, v: signed(
         session_claims(v.attacker, exp="tomorrow"), s.jwt_secret
     ),
+    "exp eight days ahead (Supabase Auth issues a week at most)": lambda s, v: signed(
+        session_claims(v.attacker, exp=int(time.time()) + 8 * 24 * HOUR), s.jwt_secret
+    ),
+    "exp 1e308 (never expires in practice)": lambda s, v: signed(
+        session_claims(v.attacker, exp=1e308), s.jwt_secret
+    ),
+    "signed with HS384 and the project's secret": lambda s, v: pyjwt.encode(
+        session_claims(v.attacker), s.jwt_secret, algorithm="HS384"
+    ),
+    "signed with HS512 and the project's secret": lambda s, v: pyjwt.encode(
+        session_claims(v.attacker), s.jwt_secret, algorithm="HS512"
+    ),
+    "anon key re-signed with HS384": lambda s, v: pyjwt.encode(
+        {"iss": "supabase-demo", "role": "anon", "exp": 1983812996}, s.jwt_secret, algorithm="HS384"
+    ),
+    "audience other than authenticated": lambda s, v: signed(
+        session_claims(v.attacker, aud="some-other-service"), s.jwt_secret
+    ),
+    "no audience": lambda s, v: signed(session_claims(v.attacker, aud=None), s.jwt_secret),
     "claims not an object": lambda s, v: unsigned(HS256, ["authenticated"], "c2ln"),
     "header not JSON": lambda s, v: (
         "bm90IGpzb24." + signed(session_claims(v.attacker), s.jwt_secret).split(".", 1)[1]

@@ -123,7 +123,65 @@ def error_requests(
         "user: delete": ("DELETE", {"url": url, "params": {"user_id": "eq.x"}, "headers": user}),
         "user: unknown table": ("GET", {"url": "/users", "headers": user}),
         "user: unknown function": ("POST", {"url": "/rpc/uid", "headers": user}),
+        **{
+            f"service key as url param `{spelling}` beside the anon key": (
+                "GET",
+                {
+                    "url": f"{url}?user_id=eq.x{spelling}{stack.service_role_key}",
+                    "headers": {"apikey": stack.anon_key},
+                },
+            )
+            for spelling in APIKEY_SPELLINGS
+        },
+        **{
+            f"service key as url param `{spelling}`, then a bad filter": (
+                "GET",
+                {"url": f"{url}?{spelling.lstrip('&;')}{stack.service_role_key};user_id=eq.x"},
+            )
+            for spelling in APIKEY_SPELLINGS
+        },
+        "service key as url param in two spellings": (
+            "GET",
+            {"url": f"{url}?apikey={stack.service_role_key};API%4BEY={stack.service_role_key}"},
+        ),
     }
+
+
+# Every way of writing the `apikey` url param that PostgREST's query parser would decode to that
+# name (separators `&` and `;`, any case, percent-encoded letters or `=`); the gateway removes
+# each before proxying, so PostgREST can neither echo the key nor log it.
+APIKEY_SPELLINGS = [
+    "&apikey=",
+    ";apikey=",
+    "&APIKEY=",
+    ";ApiKey=",
+    "&api%6bey=",
+    "&api%6Bey=",
+    ";%61%70%69%6B%65%79=",
+    "&%41PI%4bEY=",
+    "&apikey%3D",
+]
+
+
+@pytest.mark.parametrize("spelling", APIKEY_SPELLINGS)
+def test_an_apikey_url_param_never_reaches_postgrest_in_any_spelling(
+    stack: StackState, spelling: str
+) -> None:
+    """Were the param proxied, PostgREST would take it for a filter and refuse it (PGRST100 or
+    42703), quoting it; removed, the request is served."""
+    with httpx.Client(base_url=stack.rest_url, timeout=10) as client:
+        beside_a_header = client.get(
+            f"/movement_profiles?select=user_id&limit=1{spelling}{stack.anon_key}",
+            headers={"apikey": stack.service_role_key},
+        )
+        alone = client.get(
+            f"/movement_profiles?{spelling.lstrip('&;')}{stack.service_role_key};select=user_id"
+        )
+    for response in (beside_a_header, alone):
+        assert response.status_code == 200, response.text
+        assert len(response.json()) >= 1  # the service role sees rows: the param was its key
+        assert stack.anon_key not in response.text
+        assert stack.service_role_key not in response.text
 
 
 @pytest.mark.parametrize(
@@ -257,6 +315,27 @@ def test_sdk_errors_and_reprs_never_contain_a_secret(
             shown.extend(failures_of(client, users))
     assert len(shown) > len(clients), "the calls were expected to fail"
     assert_free_of("\n".join(shown), hidden, "an SDK error or repr")
+
+
+def test_postgrest_logs_no_request_line(stack: StackState, token: str) -> None:
+    """PostgREST runs with log-level "crit": at "warn" it logged the request line of every 4xx
+    and 5xx, query string (and any key in it) included."""
+    marker = f"marker-{uuid.uuid4()}"
+    user = {"apikey": stack.anon_key, "Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=stack.rest_url, timeout=10) as client:
+        statuses = {
+            client.get("/movement_profiles", params={"user_id": f"eq.{marker}"}).status_code,
+            client.get(
+                "/movement_profiles", params={"id": f"eq.{marker}"}, headers=user
+            ).status_code,
+            client.get(f"/{marker}", params={"q": marker}, headers=user).status_code,
+            client.post(f"/rpc/{marker}", params={"q": marker}, headers=user).status_code,
+            client.get("/movement_profiles", params={"order": marker}, headers=user).status_code,
+        }
+    assert statuses <= {400, 401, 404}, statuses
+    log = (stack.logs / "postgrest.log").read_text(errors="replace")
+    assert "Schema cache loaded" in log, "not PostgREST's log, or it logs nothing at all"
+    assert marker not in log
 
 
 def test_stack_logs_never_contain_a_secret(

@@ -64,7 +64,14 @@ def create_user(
 @app.command()
 def token(
     user_id: Annotated[UUID, typer.Option("--user-id", help="The auth user the token is for.")],
-    expires_in: Annotated[int, typer.Option(help="Seconds until the token expires.", min=1)] = 3600,
+    expires_in: Annotated[
+        int,
+        typer.Option(
+            help="Seconds until the token expires (at most a week, as Supabase Auth allows).",
+            min=1,
+            max=7 * 24 * 3600,
+        ),
+    ] = 3600,
     state_dir: StateDirOption = None,
 ) -> None:
     """Mint a local user's access token (role authenticated), signed with the stack secret."""

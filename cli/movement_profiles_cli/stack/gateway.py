@@ -3,16 +3,42 @@
 Like Supabase's gateway it answers CORS preflights, rejects a request without a valid `apikey`
 (header or query parameter) with 401 and a JSON body, uses the apikey as the bearer token when no
 `Authorization` header is sent, and proxies `/rest/v1/*` to PostgREST.
+
+It also refuses, before PostgREST sees them, what this API never needs and PostgREST handles
+badly: regular-expression filters (`match`, `imatch`), bytes that are not UTF-8 in the URL or in a
+header, CSV and form bodies, and paths PostgREST would answer with an empty `{}`. Every answer it
+gives itself is JSON. The limits against slow and greedy clients are listed in SECURITY.md
+("Abuse").
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from movement_profiles_cli.stack.state import StackState
 
 # Largest request body accepted; larger ones get 413 with a JSON body. A full profile is < 1 KiB.
 MAX_BODY = "1m"
+
+# Slow clients. A request's header must arrive whole within CLIENT_TIMEOUT seconds of the
+# connection (nginx starts that timer once, so trickling a byte at a time does not extend it);
+# a body may pause at most that long between two reads, and so may a client reading the answer.
+# An idle keep-alive connection is closed after KEEPALIVE_TIMEOUT seconds (httpx closes its own
+# after 5 s, browsers' fetch after about 4 s, so clients never race the gateway's close).
+CLIENT_TIMEOUT = 10
+KEEPALIVE_TIMEOUT = 15
+# Requests of one client address in progress at once, counted once their header is read (a
+# half-open request is not counted: the header timeout and worker connections deal with those).
+# Every local client is 127.0.0.1, so this is above the suites' peaks: 200 concurrent owners in
+# tests/reliability/test_concurrency.py, 60 soak writers, 16 bench connections.
+CONNECTIONS_PER_ADDRESS = 512
+# nginx's connection table: every client connection and every connection to PostgREST takes one.
+# It is capped by the open-files limit nginx starts with (see `worker_connections`).
+MAX_WORKER_CONNECTIONS = 8192
+OPEN_FILES_WANTED = 16384
+# Room for what nginx opens besides connections: logs, the listening socket, temp files.
+OPEN_FILES_RESERVED = 64
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -27,18 +53,211 @@ CORS_HEADERS = {
     "Access-Control-Max-Age": "3600",
 }
 
+# The client headers PostgREST receives; nothing else is forwarded. PostgREST 12 copies every
+# header it gets into `request.headers` and answers a bare-text 500 when one is not UTF-8, so an
+# unlisted header, whatever its bytes, cannot reach it. `Authorization`, `Host` and the
+# `X-Forwarded-*` headers are set by the gateway itself; the `apikey` stays here, as with Kong's
+# `hide_credentials`.
+FORWARDED_HEADERS = (
+    "Accept",
+    "Accept-Profile",
+    "Content-Profile",
+    "Content-Type",
+    "Origin",
+    "Prefer",
+    "Range",
+    "Range-Unit",
+    "User-Agent",
+    "X-Client-Info",
+)
+# Headers whose value must be UTF-8 (else 400): the forwarded ones, the credentials, and the
+# common headers of browsers, HTTP libraries and proxies. nginx reads a header's value only by
+# name; a header outside this list is not inspected, and not forwarded either.
+CHECKED_HEADERS = (
+    *FORWARDED_HEADERS,
+    "Access-Control-Request-Headers",
+    "Access-Control-Request-Method",
+    "Accept-Charset",
+    "Accept-Encoding",
+    "Accept-Language",
+    "apikey",
+    "Authorization",
+    "Cache-Control",
+    "Connection",
+    "Content-Encoding",
+    "Content-Language",
+    "Content-Length",
+    "Cookie",
+    "DNT",
+    "Expect",
+    "Forwarded",
+    "From",
+    "Host",
+    "If-Match",
+    "If-Modified-Since",
+    "If-None-Match",
+    "If-Range",
+    "If-Unmodified-Since",
+    "Keep-Alive",
+    "Max-Forwards",
+    "Pragma",
+    "Priority",
+    "Proxy-Authorization",
+    "Referer",
+    "Sec-Ch-Ua",
+    "Sec-Ch-Ua-Mobile",
+    "Sec-Ch-Ua-Platform",
+    "Sec-Fetch-Dest",
+    "Sec-Fetch-Mode",
+    "Sec-Fetch-Site",
+    "Sec-Fetch-User",
+    "TE",
+    "Trailer",
+    "Transfer-Encoding",
+    "Upgrade",
+    "Upgrade-Insecure-Requests",
+    "Via",
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Port",
+    "X-Forwarded-Proto",
+    "X-Real-IP",
+    "X-Request-Id",
+    "X-Requested-With",
+    "X-Retry-Count",
+    "X-Supabase-Api-Version",
+)
 
-def _json_body(message: str, hint: str | None = None, code: str | None = None) -> str:
-    body: dict[str, str] = {"message": message}
-    if code:
-        body["code"] = code
-    if hint:
-        body["hint"] = hint
+# Filter operators refused at the gateway: PostgreSQL compiles a regular expression while planning,
+# before any privilege or row-level check, and a pathological one holds a pooled connection for the
+# whole statement timeout. Nothing in this project filters with them (the SDK and CLI use eq, gt,
+# cs, order and limit; the web example eq); `like`/`ilike` stay available.
+REFUSED_OPERATORS = ("imatch", "match")
+
+# --- regular expressions (PCRE, matched on raw bytes) ------------------------------------------
+
+# A continuation byte, raw or percent-encoded.
+_HEX = "[0-9a-f]"
+_CONT = f"(?:[\\x80-\\xbf]|%[89ab]{_HEX})"
+# One whole UTF-8 character of a URL (raw or percent-encoded, as PostgREST decodes it): ASCII
+# (a `%` not followed by two hex digits is kept as it is), or a valid multi-byte sequence (no
+# overlong forms, no surrogates, nothing above U+10FFFF).
+_URL_CHAR = "|".join(
+    [
+        f"[\\x00-\\x24\\x26-\\x7f]|%[0-7]{_HEX}|%(?!{_HEX}{{2}})",
+        f"(?:[\\xc2-\\xdf]|%c[2-9a-f]|%d{_HEX}){_CONT}",
+        f"(?:\\xe0|%e0)(?:[\\xa0-\\xbf]|%[ab]{_HEX}){_CONT}",
+        f"(?:[\\xe1-\\xec\\xee\\xef]|%e[1-9a-cef]){_CONT}{{2}}",
+        f"(?:\\xed|%ed)(?:[\\x80-\\x9f]|%[89]{_HEX}){_CONT}",
+        f"(?:\\xf0|%f0)(?:[\\x90-\\xbf]|%[9ab]{_HEX}){_CONT}{{2}}",
+        f"(?:[\\xf1-\\xf3]|%f[1-3]){_CONT}{{3}}",
+        f"(?:\\xf4|%f4)(?:[\\x80-\\x8f]|%8{_HEX}){_CONT}{{2}}",
+    ]
+)
+# Valid characters are consumed possessively; a non-ASCII byte left over starts an invalid one.
+URL_NOT_UTF8 = f"^(?:{_URL_CHAR})*+(?:[\\x80-\\xff]|%[89a-f]{_HEX})"
+# The same for raw header values, one per line (a header value holds no line feed).
+_HEADER_CHAR = "|".join(
+    [
+        "[\\x00-\\x09\\x0b-\\x7f]",
+        "[\\xc2-\\xdf][\\x80-\\xbf]",
+        "\\xe0[\\xa0-\\xbf][\\x80-\\xbf]",
+        "[\\xe1-\\xec\\xee\\xef][\\x80-\\xbf]{2}",
+        "\\xed[\\x80-\\x9f][\\x80-\\xbf]",
+        "\\xf0[\\x90-\\xbf][\\x80-\\xbf]{2}",
+        "[\\xf1-\\xf3][\\x80-\\xbf]{3}",
+        "\\xf4[\\x80-\\x8f][\\x80-\\xbf]{2}",
+    ]
+)
+HEADER_NOT_UTF8 = f"(?m)^(?<bad_header>[A-Za-z-]+):(?:{_HEADER_CHAR})*+[\\x80-\\xff]"
+
+
+def any_spelling(word: str) -> str:
+    """A case-insensitive (`~*`) pattern for `word` in any case, with any of its characters
+    percent-encoded, as PostgREST decodes a query string (`api%6bey`, `%4Datch`, `%6D%41tch`)."""
+    return "".join(
+        "(?:"
+        + "|".join(
+            [re.escape(char), *sorted({f"%{ord(c):02x}" for c in (char.lower(), char.upper())})]
+        )
+        + ")"
+        for char in word
+    )
+
+
+_APIKEY = any_spelling("apikey") + "(?:=|%3d)"
+# Query parameters are separated by `&` or `;` (PostgREST's parser splits on both).
+APIKEY_VALUE = f"(?:^|[&;]){_APIKEY}(?<apikey_value>[^&;]*)"
+APIKEY_FIRST = f"^{_APIKEY}[^&;]*(?:[&;](?<after_key>.*))?$"
+APIKEY_LATER = f"^(?<before_key>.*?)[&;]{_APIKEY}[^&;]*(?<after_key>.*)$"
+APIKEY_ANYWHERE = f"(?:^|[&;]){_APIKEY}"
+# An operator is followed by `.` (`match.x`, `not.match.x`, inside `or=(...)`) or by `(`
+# (`match(any).{...}`); the pattern finds it anywhere in the raw query string.
+_OPERATOR_END = "(?:\\.|%2e|\\(|%28)"
+
+
+def operator_pattern(operator: str) -> str:
+    return any_spelling(operator) + _OPERATOR_END
+
+
+def _json(code: str | None, message: str, hint: str | None = None) -> str:
+    """A PostgREST-shaped error body, escaped for an nginx `return "..."`."""
+    body = {"code": code, "details": None, "hint": hint, "message": message}
+    return _nginx_string(json.dumps(body))
+
+
+def _kong_json(message: str, hint: str) -> str:
+    """The body Supabase's Kong answers a missing or unknown key with (`message`, `hint`)."""
+    return _nginx_string(json.dumps({"message": message, "hint": hint}))
+
+
+def _nginx_string(text: str) -> str:
     # nginx `return` takes a quoted string: escape what nginx would otherwise interpret.
-    return json.dumps(body).replace("\\", "\\\\").replace('"', '\\"')
+    # (No `$` is written here except the variables placed on purpose by the caller.)
+    assert "$" not in text, text
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def render_config(state: StackState) -> str:
+def _variable(header: str) -> str:
+    return "$http_" + header.lower().replace("-", "_")
+
+
+def worker_connections(open_files: int) -> int:
+    """As many connections as the open-files limit nginx runs with allows, up to the maximum."""
+    return max(1024, min(MAX_WORKER_CONNECTIONS, open_files - OPEN_FILES_RESERVED))
+
+
+# Errors nginx itself answers, and the JSON it answers them with: (status, code, message, hint).
+# Errors met while reading the request line have no URI yet, and nginx cannot redirect them to a
+# named location: they all go to internal URIs instead.
+GATEWAY_ERRORS: tuple[tuple[int, str, str, str | None], ...] = (
+    (400, "BAD_REQUEST", "Malformed HTTP request", None),
+    (404, "NOT_FOUND", "no Route matched with those values", None),
+    (405, "METHOD_NOT_ALLOWED", "Method not allowed", None),
+    (408, "REQUEST_TIMEOUT", "The request was not received in time", None),
+    (411, "LENGTH_REQUIRED", "A request body needs a Content-Length", None),
+    (413, "PAYLOAD_TOO_LARGE", f"Request body too large (limit {MAX_BODY}B)", None),
+    (414, "URI_TOO_LONG", "Request URI too long", None),
+    (
+        429,
+        "TOO_MANY_REQUESTS",
+        "Too many requests in progress from this address",
+        f"At most {CONNECTIONS_PER_ADDRESS} requests of one address are served at once; "
+        "retry when some have finished.",
+    ),
+    (500, "GATEWAY_ERROR", "The API gateway failed to handle the request", None),
+    (
+        501,
+        "NOT_IMPLEMENTED",
+        "Not implemented: unknown Transfer-Encoding",
+        "Send the body with Content-Length or chunked.",
+    ),
+    (505, "HTTP_VERSION_NOT_SUPPORTED", "HTTP version not supported", "Use HTTP/1.1."),
+)
+
+
+def render_config(state: StackState, *, open_files: int = 1024) -> str:
+    """nginx's configuration; `open_files` is the soft open-files limit nginx will run with."""
     runtime = state.runtime_dir / "nginx"
     cors = "\n".join(
         f'    add_header {name} "{value}" always;' for name, value in CORS_HEADERS.items()
@@ -47,33 +266,77 @@ def render_config(state: StackState) -> str:
         f"  {kind}_temp_path {runtime / ('tmp-' + kind)};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    no_key = _json_body(
+    no_key = _kong_json(
         "No API key found in request", "No `apikey` request header or url param was found."
     )
-    bad_key = _json_body(
+    bad_key = _kong_json(
         "Invalid API key", "Double check your Supabase `anon` or `service_role` API key."
     )
-    too_large = _json_body(f"Request body too large (limit {MAX_BODY}B)", code="PAYLOAD_TOO_LARGE")
-    unavailable = _json_body(
-        "The API is unavailable: PostgREST did not answer", code="SERVICE_UNAVAILABLE"
+    # 494 is nginx's "request header too large"; such a header can only be a forged token or key.
+    headers_too_large = _json(
+        "HEADERS_TOO_LARGE", "Request headers too large: no valid token or API key is this long"
     )
-    # nginx answers these itself, before any location runs; its default bodies are HTML.
-    headers_too_large = _json_body(
-        "Request headers too large: no valid token or API key is this long",
-        code="HEADERS_TOO_LARGE",
-    )
-    uri_too_long = _json_body("Request URI too long", code="URI_TOO_LONG")
-    bad_request = _json_body("Malformed HTTP request", code="BAD_REQUEST")
-    not_allowed = _json_body("Method not allowed", code="METHOD_NOT_ALLOWED")
-    foreign_body = _json_body(
+    foreign_body = _json(
+        "UNSUPPORTED_MEDIA_TYPE",
         "Only JSON request bodies are accepted: send Content-Type: application/json",
         "PostgREST 12 answers some malformed CSV and form bodies with a bare 500.",
-        code="UNSUPPORTED_MEDIA_TYPE",
     )
-    repeated_key = _json_body(
-        "More than one `apikey` url param was sent", "Send the API key once, best as a header."
+    repeated_key = _json(
+        "REPEATED_API_KEY",
+        "More than one `apikey` url param was sent",
+        "Send the API key once, best as a header.",
     )
-    not_found = _json_body("no Route matched with those values")
+    not_found = _json("NOT_FOUND", "no Route matched with those values")
+    no_slash = _json(
+        "NOT_FOUND",
+        "no Route matched with those values",
+        "The API root is /rest/v1/ (with a slash).",
+    )
+    no_such_path = _json(
+        "NOT_FOUND",
+        "no Route matched with those values",
+        "Paths are /rest/v1/<table> and /rest/v1/rpc/<function>, without a trailing slash.",
+    )
+    url_not_utf8 = _json(
+        "INVALID_UTF8",
+        "The request URL is not valid UTF-8 once percent-decoded",
+        "Percent-encode the UTF-8 bytes of each character.",
+    )
+    # `$header_not_utf8` is a header name ([A-Za-z-]+): safe inside the JSON string.
+    header_not_utf8 = _json(
+        "INVALID_UTF8", "Request header %HEADER% is not valid UTF-8", "Send header values as UTF-8."
+    ).replace("%HEADER%", "$header_not_utf8")
+    operator_refused = _json(
+        "OPERATOR_NOT_ALLOWED",
+        "Filter operator %OPERATOR% is not allowed on this API",
+        "Regular-expression filters (match, imatch) are refused: use eq, in, cs, like or ilike.",
+    ).replace("%OPERATOR%", "$refused_operator")
+
+    # Hosted Supabase loads the safeupdate library for PostgREST's connections; PostgREST answers
+    # its error (21000, "... requires a WHERE clause") with 400. Debian has no safeupdate, so the
+    # gateway gives the same answer before PostgREST.
+    unfiltered_write = _json(
+        "21000",
+        "%STATEMENT% requires a WHERE clause",
+        "Add a filter, e.g. user_id=eq.<id>. To write every row on purpose, say so with a filter "
+        "every row matches, e.g. id=not.is.null.",
+    ).replace("%STATEMENT%", "$unfiltered_write")
+    unavailable = _json("SERVICE_UNAVAILABLE", "The API is unavailable: PostgREST did not answer")
+    error_pages = "\n".join(
+        f"    error_page {status} /.gateway-errors/{status};" for status, *_ in GATEWAY_ERRORS
+    )
+    error_locations = "\n".join(
+        f"    location = /.gateway-errors/{status} {{ internal; "
+        f'return {status} "{_json(code, message, hint)}"; }}'
+        for status, code, message, hint in GATEWAY_ERRORS
+    )
+    checked_headers = "\\n".join(f"{name}:{_variable(name)}" for name in CHECKED_HEADERS)
+    forwarded_headers = "\n".join(
+        f"      proxy_set_header {name} {_variable(name)};" for name in FORWARDED_HEADERS
+    )
+    refused_operators = "\n".join(
+        f'    "~*{operator_pattern(operator)}" {operator};' for operator in REFUSED_OPERATORS
+    )
     return f"""# Generated by `movement-profiles stack up`; edits are overwritten.
 daemon off;
 # One process, no master: a killed master would leave its worker holding the port, and the pid we
@@ -84,9 +347,15 @@ pid {runtime / "nginx.pid"};
 # (the service key, say) would land in the log. Upstream failures still show: as 503 JSON to the
 # client and in `movement-profiles stack status`.
 error_log {state.logs / "nginx-error.log"} crit;
+# The checks below are regular expressions run on every request; compiled, they cost microseconds.
+pcre_jit on;
 
 events {{
-  worker_connections 1024;
+  # Every client connection (half-open ones included, until client_header_timeout) and every
+  # connection to PostgREST takes one. Without a master process nginx ignores
+  # worker_rlimit_nofile: `stack up` raises the open-files limit nginx inherits ({open_files}).
+  worker_connections {worker_connections(open_files)};
+  multi_accept on;
 }}
 
 http {{
@@ -97,11 +366,40 @@ http {{
   charset_types application/json;
 {temp_paths}
   client_max_body_size {MAX_BODY};
+  # Slow clients (SECURITY.md, "Abuse"): the whole header within {CLIENT_TIMEOUT} s, at most
+  # {CLIENT_TIMEOUT} s between two reads of a body or two writes of an answer, idle keep-alive
+  # connections closed after {KEEPALIVE_TIMEOUT} s; a timed-out connection is reset at once.
+  client_header_timeout {CLIENT_TIMEOUT}s;
+  client_body_timeout {CLIENT_TIMEOUT}s;
+  send_timeout {CLIENT_TIMEOUT}s;
+  keepalive_timeout {KEEPALIVE_TIMEOUT}s;
+  reset_timedout_connection on;
+  # No redirect is ever built from the client's Host header.
+  absolute_redirect off;
+  limit_conn_zone $binary_remote_addr zone=requests_per_address:1m;
+  limit_conn_status 429;
   # API keys are JWTs, longer than the default bucket allows.
   map_hash_bucket_size 256;
 
+  # Bytes that are not UTF-8, in the URL (raw or percent-encoded) or in a header value: PostgREST
+  # 12 answers them with a bare-text 500 (or, in the path, a 404 whose JSON is not UTF-8).
+  map $request_uri $url_not_utf8 {{
+    "~*{URL_NOT_UTF8}" 1;
+    default "";
+  }}
+  map "{checked_headers}" $header_not_utf8 {{
+    "~{HEADER_NOT_UTF8}" $bad_header;
+    default "";
+  }}
+
+  # The key from the `apikey` header, else from the first `apikey` url param in any spelling
+  # PostgREST would decode to that name (any case, percent-encoded, after `&` or `;`).
+  map $args $apikey_param {{
+    "~*{APIKEY_VALUE}" $apikey_value;
+    default "";
+  }}
   map $http_apikey $apikey_from_request {{
-    "" $arg_apikey;
+    "" $apikey_param;
     default $http_apikey;
   }}
   map $apikey_from_request $apikey_status {{
@@ -111,11 +409,30 @@ http {{
     default invalid;
   }}
   # Like Kong's key-auth with hide_credentials, the key never reaches PostgREST: there an `apikey`
-  # url param would be parsed as a filter and echoed, key and all, in a PGRST100 error.
+  # url param would be parsed as a filter and echoed, key and all, in a PGRST100 error. The first
+  # one is removed; a second one, in any spelling, is refused.
   map $args $args_without_apikey {{
-    "~*^(?<head>.*)&apikey=[^&]*$" $head;
-    "~*^(?<head>(?:.*&)?)apikey=[^&]*&?(?<tail>.*)$" $head$tail;
+    "~*{APIKEY_FIRST}" $after_key;
+    "~*{APIKEY_LATER}" $before_key$after_key;
     default $args;
+  }}
+  map $args_without_apikey $apikey_repeated {{
+    "~*{APIKEY_ANYWHERE}" 1;
+    default "";
+  }}
+  # A query parameter other than these is a filter (a column, `or`, `and`, `not.or`, ...).
+  map $args_without_apikey $args_have_filter {{
+    "~(?:^|[&;])(?!(?:select|order|limit|offset|columns|on_conflict)=)[^&;=]+=" 1;
+    default "";
+  }}
+  map "$request_method:$args_have_filter:$uri" $unfiltered_write {{
+    "~^PATCH::/rest/v1/(?!rpc/)" UPDATE;
+    "~^DELETE::/rest/v1/(?!rpc/)" DELETE;
+    default "";
+  }}
+  map $args $refused_operator {{
+{refused_operators}
+    default "";
   }}
   # PostgREST 12 parses CSV and form bodies itself and answers some malformed ones (an unclosed
   # CSV quote, a form field that is not UTF-8 once decoded) with a bare-text 500, and an empty CSV
@@ -136,42 +453,54 @@ http {{
   }}
 
   server {{
-    listen 127.0.0.1:{state.api_port};
+    # A backlog that holds a burst of connections while the gateway accepts them.
+    listen 127.0.0.1:{state.api_port} backlog=4096;
 {cors}
 
-    # Errors met while reading the request line have no URI yet, and nginx cannot redirect them
-    # to a named location: they go to internal URIs instead.
-    error_page 400 /.gateway-errors/400;
-    error_page 405 /.gateway-errors/405;
-    error_page 413 = @payload_too_large;
-    error_page 414 /.gateway-errors/414;
-    # 494 is nginx's "request header too large"; such a header can only be a forged token or key.
+{error_pages}
     error_page 494 =401 /.gateway-errors/494;
-    error_page 404 = @not_found;
     error_page 502 503 504 = @unavailable;
 
-    location = /.gateway-errors/400 {{ internal; return 400 "{bad_request}"; }}
-    location = /.gateway-errors/405 {{ internal; return 405 "{not_allowed}"; }}
-    location = /.gateway-errors/414 {{ internal; return 414 "{uri_too_long}"; }}
+{error_locations}
     location = /.gateway-errors/494 {{ internal; return 401 "{headers_too_large}"; }}
-    location @payload_too_large {{ return 413 "{too_large}"; }}
     location @unavailable {{ return 503 "{unavailable}"; }}
-    location @not_found {{ return 404 "{not_found}"; }}
+
+    # Without this, nginx answers `/rest/v1` with a 301 to `/rest/v1/` and an HTML body.
+    location = /rest/v1 {{
+      if ($request_method = OPTIONS) {{ return 204; }}
+      return 404 "{no_slash}";
+    }}
+    # PostgREST serves `/`, `/<table>` and `/rpc/<function>`; it answers anything else, a trailing
+    # slash included, with a bare `{{}}`.
+    location ~ "^/rest/v1/(?!(?:rpc/[^/]+|[^/]*)$)" {{
+      if ($request_method = OPTIONS) {{ return 204; }}
+      return 404 "{no_such_path}";
+    }}
 
     location /rest/v1/ {{
+      if ($url_not_utf8) {{ return 400 "{url_not_utf8}"; }}
+      if ($header_not_utf8) {{ return 400 "{header_not_utf8}"; }}
       # Browsers send no apikey on a preflight, so it is answered before the key check.
       if ($request_method = OPTIONS) {{ return 204; }}
       if ($apikey_status = missing) {{ return 401 "{no_key}"; }}
       if ($apikey_status = invalid) {{ return 401 "{bad_key}"; }}
       set $args $args_without_apikey;
-      if ($args ~* "(^|&)apikey=") {{ return 400 "{repeated_key}"; }}
+      if ($apikey_repeated) {{ return 400 "{repeated_key}"; }}
+      if ($refused_operator) {{ return 400 "{operator_refused}"; }}
+      if ($unfiltered_write) {{ return 400 "{unfiltered_write}"; }}
       if ($foreign_body) {{ return 415 "{foreign_body}"; }}
+
+      # Counted only for requests that passed the checks above (those end in the rewrite phase).
+      limit_conn requests_per_address {CONNECTIONS_PER_ADDRESS};
 
       proxy_pass http://postgrest/;
       proxy_http_version 1.1;
+      # Only the headers PostgREST needs (FORWARDED_HEADERS in gateway.py), each checked above.
+      proxy_pass_request_headers off;
       proxy_set_header Connection "";
-      proxy_set_header Host $host;
+      proxy_set_header Host "127.0.0.1:{state.api_port}";
       proxy_set_header Authorization $authorization_to_forward;
+{forwarded_headers}
       proxy_set_header X-Forwarded-For $remote_addr;
       proxy_set_header X-Forwarded-Proto $scheme;
       # PostgREST adds its own CORS headers; ours are the only ones a browser should see.

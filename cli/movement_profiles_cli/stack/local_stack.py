@@ -368,7 +368,10 @@ class LocalStack:
         state = self.state
         processes.require_free_port(state.api_port, "API gateway", "--api-port")
         config_file = state.runtime_dir / "nginx" / "nginx.conf"
-        self._write_private_file(config_file, gateway.render_config(state))
+        # Without a master process nginx ignores worker_rlimit_nofile: it keeps the limit it
+        # inherits from us, and its connection table is sized to fit it.
+        open_files = processes.raise_open_files_limit(gateway.OPEN_FILES_WANTED)
+        self._write_private_file(config_file, gateway.render_config(state, open_files=open_files))
         test = processes.run_as_service_user(
             [
                 self.nginx_binary,

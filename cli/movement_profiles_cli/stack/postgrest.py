@@ -24,6 +24,13 @@ jwt-secret-is-base64 = false
 jwt-cache-max-lifetime = 3600
 server-host = "127.0.0.1"
 server-port = {state.rest_port}
+# PostgREST 12.0.2's admin server answers /live and /ready (empty bodies) and nothing else: no
+# /config, no /schema_cache (tests/security/test_gateway.py checks). `stack` polls /ready.
 admin-server-port = {state.rest_admin_port}
-log-level = "warn"
+# The OpenAPI root (GET /rest/v1/) names the gateway, not PostgREST's internal address.
+openapi-server-proxy-uri = "{state.rest_url}/"
+# "crit" logs no requests: at "warn" PostgREST logs the request line of every 4xx and 5xx, query
+# string included, and at "error" every 5xx's, plus database errors and pool timeouts. What is
+# lost: that record of failed requests; startup, connection and schema-cache messages remain.
+log-level = "crit"
 """

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import resource
 import signal
 import socket
 import subprocess
@@ -84,6 +85,19 @@ def spawn(command: Sequence[str], *, log_file: Path, env: dict[str, str] | None 
             start_new_session=True,
         )
     return process.pid
+
+
+def raise_open_files_limit(wanted: int) -> int:
+    """Raise this process's soft limit on open files to `wanted` (never above the hard limit), so
+    that the servers it starts next inherit it; return the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return target
+    return soft
 
 
 def is_running(pid: int | None, expected_name: str) -> bool:

@@ -97,13 +97,23 @@ select is(
 
 -- A signed-in user on this platform ---------------------------------------------------------------
 
+-- The claims PostgREST sets for a Supabase Auth session of this user, valid for an hour.
+create function pg_temp.session_claims(user_id uuid) returns text
+language sql
+as $$
+  select pg_catalog.json_build_object(
+    'sub', user_id, 'role', 'authenticated', 'aud', 'authenticated',
+    'exp', extract(epoch from pg_catalog.now())::bigint + 3600
+  )::text
+$$;
+
 insert into auth.users (id, aud, role, email) values
   ('dddddddd-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'ada@platform.test');
 
 set local role authenticated;
 select set_config(
   'request.jwt.claims',
-  '{"sub": "dddddddd-0000-4000-8000-000000000001", "role": "authenticated", "exp": 4102444800}',
+  pg_temp.session_claims('dddddddd-0000-4000-8000-000000000001'),
   true
 );
 
@@ -157,7 +167,7 @@ select throws_ok(
 -- A token for a user that does not exist.
 select set_config(
   'request.jwt.claims',
-  '{"sub": "dddddddd-0000-4000-8000-00000000ffff", "role": "authenticated", "exp": 4102444800}',
+  pg_temp.session_claims('dddddddd-0000-4000-8000-00000000ffff'),
   true
 );
 select throws_ok(

@@ -1,0 +1,414 @@
+"""The gateway's own refusals: expensive filters, bytes that are not UTF-8, paths and requests
+nginx used to answer in HTML, and what PostgREST's internal ports and OpenAPI root tell a caller.
+
+Requests go over raw sockets where an HTTP library would refuse to send them (bytes that are not
+UTF-8 in a URL or a header, a broken request line). Every refusal must be a 4xx whose body is
+valid UTF-8 JSON with a message; nothing here may get a 5xx.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from movement_profiles_cli.stack.state import DB_PASSWORD, StackState
+from tests.security.support import (
+    VALID_PROFILE,
+    Database,
+    RawResponse,
+    create_auth_users,
+    gateway_json_error,
+    insert_profiles,
+    raw_get,
+    raw_request,
+    user_token,
+)
+
+pytestmark = pytest.mark.integration
+
+EXAMPLES = int(os.environ.get("MOVEMENT_PROFILES_FUZZ_EXAMPLES", "250"))
+PATTERN = "%5E(((.*)%7B1,12%7D)%7B1,12%7D)%7B1,12%7D%5C3x"
+TABLE = b"/rest/v1/movement_profiles"
+
+
+@pytest.fixture(scope="module")
+def user(stack: StackState, database: Database) -> tuple[uuid.UUID, dict[bytes, bytes | None]]:
+    """A signed-in user with a profile, and the raw headers of their frontend."""
+    (user_id,) = create_auth_users(database, 1)
+    insert_profiles(database, {user_id: VALID_PROFILE})
+    token = user_token(stack, user_id)
+    return user_id, {b"Authorization": f"Bearer {token}".encode()}
+
+
+def callers(stack: StackState, user_headers: dict[bytes, bytes | None]) -> dict[str, Any]:
+    return {
+        "anon": {},
+        "user": user_headers,
+        "service role": {b"apikey": stack.service_role_key.encode()},
+    }
+
+
+# -- expensive filters --------------------------------------------------------------------------
+
+REFUSED_FILTERS = {
+    "match": f"training_preferences->>0=match.{PATTERN}",
+    "imatch": f"goals->>0=imatch.{PATTERN}",
+    "not.match": f"training_preferences->>0=not.match.{PATTERN}",
+    "not.imatch": f"goals->>0=not.imatch.{PATTERN}",
+    "match(any)": f"goals->>0=match(any).%7B{PATTERN},x%7D",
+    "imatch(all) encoded": f"goals->>0=imatch%28all%29.%7B{PATTERN}%7D",
+    "inside or=()": f"or=(goals->>0.eq.rehab,training_preferences->>0.match.{PATTERN})",
+    "inside nested and/or": f"and=(user_id.not.is.null,or(goals->>0.not.imatch.{PATTERN}))",
+    "inside not.or": f"not.or=(goals->>0.imatch.{PATTERN})",
+    "encoded or tree": f"or=%28goals-%3E%3E0.match.{PATTERN}%29",
+    "name percent-encoded": f"goals->>0=%6datch.{PATTERN}",
+    "name in capitals, encoded": f"goals->>0=%4D%41TCH.{PATTERN}",
+    "mixed case": f"goals->>0=iMaTcH.{PATTERN}",
+    "dot encoded": f"goals->>0=m%61tch%2E{PATTERN}",
+    "after a ; separator": f"select=user_id;goals->>0=match.{PATTERN}",
+    "in a later param": f"select=user_id&limit=1&goals->>0=imatch.{PATTERN}",
+    "on an embedded filter": f"select=*&movement_profiles.or=(goals->>0.match.{PATTERN})",
+}
+
+
+@pytest.mark.parametrize("caller", ["anon", "user", "service role"])
+@pytest.mark.parametrize("case", REFUSED_FILTERS)
+def test_regex_filters_are_refused_at_the_gateway(
+    stack: StackState,
+    user: tuple[uuid.UUID, dict[bytes, bytes | None]],
+    caller: str,
+    case: str,
+) -> None:
+    target = TABLE + b"?" + REFUSED_FILTERS[case].encode()
+    response = raw_get(stack, target, callers(stack, user[1])[caller])
+    assert response.status == 400, response.body[:300]
+    body = gateway_json_error(response)
+    assert body["code"] == "OPERATOR_NOT_ALLOWED"
+    assert body["details"] is None
+    assert "match" in body["message"]
+    assert body["hint"]
+
+
+def allowed_filters(user_id: uuid.UUID) -> dict[str, dict[str, str]]:
+    """What the SDK, the CLI and the web example send, and the other cheap operators."""
+    mine = str(user_id)
+    return {
+        "SDK get": {"select": "id,user_id,training_preferences,goals", "user_id": f"eq.{mine}"},
+        "SDK list": {
+            "training_preferences": 'cs.["yoga"]',
+            "goals": 'cs.["rehab"]',
+            "order": "user_id.asc",
+            "limit": "100",
+        },
+        "SDK export page": {"order": "user_id.asc", "limit": "5", "user_id": f"gt.{mine}"},
+        "SDK optimistic update filter": {
+            "user_id": f"eq.{mine}",
+            "updated_at": "eq.2026-01-01T00:00:00+00:00",
+        },
+        "neq, in, is": {"user_id": f"in.({mine})", "id": "not.is.null", "goals": "neq.[]"},
+        "like and ilike": {"training_preferences->>0": "like.yo*", "goals->>0": "ilike.*REHAB*"},
+        "or with eq": {"or": f"(user_id.eq.{mine},user_id.eq.{uuid.uuid4()})"},
+        "a value that says match": {"goals": 'cs.["matchless"]', "select": "user_id"},
+        "contained by": {"goals": 'cd.["rehab","lose_fat"]'},
+    }
+
+
+@pytest.mark.parametrize("case", list(allowed_filters(uuid.uuid4())))
+def test_the_operators_this_project_uses_still_pass(
+    stack: StackState, user: tuple[uuid.UUID, dict[bytes, bytes | None]], case: str
+) -> None:
+    user_id, headers = user
+    params = allowed_filters(user_id)[case]
+    with httpx.Client(base_url=stack.rest_url, timeout=10) as client:
+        response = client.get(
+            "/movement_profiles",
+            params=params,
+            headers={
+                "apikey": stack.anon_key,
+                **{k.decode(): v.decode() for k, v in headers.items() if v},
+            },
+        )
+    assert response.status_code == 200, response.text
+    rows = response.json()
+    assert all(row["user_id"] == str(user_id) for row in rows)
+
+
+# -- bytes that are not UTF-8 -------------------------------------------------------------------
+
+NOT_UTF8_URLS = {
+    "%FF in the path": b"/rest/v1/%FF",
+    "raw 0xFF in the path": b"/rest/v1/movement\xffprofiles",
+    "%FF in a filter": TABLE + b"?user_id=eq.%FF",
+    "raw 0xFF in a filter": TABLE + b"?user_id=eq.\xff",
+    "Latin-1 e-acute": TABLE + b"?goals=cs.%5B%22caf%E9%22%5D",
+    "overlong slash": TABLE + b"?user_id=eq.%C0%AF",
+    "overlong, raw": TABLE + b"?user_id=eq.\xc0\xaf",
+    "UTF-16 surrogate": TABLE + b"?user_id=eq.%ED%A0%80",
+    "above U+10FFFF": TABLE + b"?user_id=eq.%F4%90%80%80",
+    "truncated sequence": TABLE + b"?user_id=eq.%E2%82",
+    "truncated at the end": TABLE + b"?select=user_id%E2",
+    "lone continuation byte": TABLE + b"?select=%80user_id",
+    "raw lead, encoded non-continuation": TABLE + b"?user_id=eq.\xc3%41",
+    "in a param name": TABLE + b"?%FFuser_id=eq.x",
+    "in an apikey param": TABLE + b"?apikey=%FF",
+    "in the rpc path": b"/rest/v1/rpc/movement_profile_options%FE",
+}
+
+
+@pytest.mark.parametrize("case", NOT_UTF8_URLS)
+def test_a_url_that_is_not_utf8_is_a_json_400(stack: StackState, case: str) -> None:
+    response = raw_get(stack, NOT_UTF8_URLS[case])
+    assert response.status == 400, response.body[:300]
+    assert gateway_json_error(response)["code"] == "INVALID_UTF8"
+
+
+VALID_UTF8_URLS = {
+    "Cyrillic o, raw": '/rest/v1/movement_profiles?goals=cs.["y\u043ega"]'.encode(),
+    "Cyrillic o, encoded": TABLE + b"?goals=cs.%5B%22y%D0%BEga%22%5D",
+    "raw lead byte, encoded continuation": TABLE + b"?goals=cs.%5B%22y\xd0%BEga%22%5D",
+    "emoji, raw": '/rest/v1/movement_profiles?goals=cs.["\U0001f600"]'.encode(),
+    "emoji, encoded": TABLE + b"?goals=cs.%5B%22%F0%9F%98%80%22%5D",
+    "a % that encodes nothing": TABLE + b"?goals=cs.%5B%22100%25%22%5D&select=%user_id",
+}
+
+
+@pytest.mark.parametrize("case", VALID_UTF8_URLS)
+def test_a_url_in_valid_utf8_passes(stack: StackState, case: str) -> None:
+    response = raw_get(stack, VALID_UTF8_URLS[case], {b"apikey": stack.service_role_key.encode()})
+    assert response.status < 500, response.body[:300]
+    body = response.json()
+    if response.status >= 400:
+        assert body["code"] != "INVALID_UTF8", body
+    else:
+        assert body == [], body
+
+
+NOT_UTF8_VALUES = {
+    "0xFF": b"\xff",
+    "Latin-1": b"caf\xe9",
+    "surrogate": b"\xed\xa0\x80",
+    "truncated": b"ok\xe2\x82",
+    "overlong": b"\xc0\xaf",
+}
+# Headers PostgREST reads or receives, the credentials, and common ones of browsers and proxies.
+CHECKED_HEADERS = [
+    "Accept",
+    "Content-Type",
+    "Prefer",
+    "Range",
+    "Range-Unit",
+    "Authorization",
+    "apikey",
+    "Accept-Profile",
+    "Content-Profile",
+    "Origin",
+    "X-Client-Info",
+    "User-Agent",
+    "Host",
+    "Cookie",
+    "Referer",
+    "Accept-Language",
+    "Accept-Encoding",
+    "X-Forwarded-For",
+    "X-Real-IP",
+    "X-Requested-With",
+    "X-Supabase-Api-Version",
+    "If-None-Match",
+    "Cache-Control",
+]
+
+
+@pytest.mark.parametrize("value", NOT_UTF8_VALUES)
+@pytest.mark.parametrize("header", CHECKED_HEADERS)
+def test_a_header_that_is_not_utf8_is_a_json_400(
+    stack: StackState, header: str, value: str
+) -> None:
+    bad = NOT_UTF8_VALUES[value]
+    if header == "Authorization":
+        bad = b"Bearer " + bad
+    response = raw_get(stack, TABLE + b"?select=user_id", {header.encode(): bad})
+    assert response.status == 400, response.body[:300]
+    body = gateway_json_error(response)
+    assert body["code"] == "INVALID_UTF8"
+    assert header.lower() in body["message"].lower()
+
+
+def test_a_header_in_valid_utf8_passes(stack: StackState) -> None:
+    headers = {
+        b"apikey": stack.service_role_key.encode(),
+        b"X-Client-Info": "caf\u00e9/1.0 \U0001f600".encode(),
+        b"User-Agent": "\u043a\u043b\u0438\u0435\u043d\u0442".encode(),
+    }
+    response = raw_get(stack, TABLE + b"?select=user_id&limit=1", headers)
+    assert response.status == 200, response.body[:300]
+
+
+def test_a_header_the_gateway_does_not_know_never_reaches_postgrest(stack: StackState) -> None:
+    """nginx reads header values by name only; one outside the checked list is not inspected,
+    but it is not forwarded either, so its bytes cannot make PostgREST fail."""
+    headers = {b"apikey": stack.service_role_key.encode(), b"X-Anything-Else": b"\xff\xfe"}
+    response = raw_get(stack, TABLE + b"?select=user_id&limit=1", headers)
+    assert response.status == 200, response.body[:300]
+
+
+def request_with(place: str, data: bytes, state: StackState) -> bytes:
+    """A request carrying `data` as it is in the path, the query string or a header value."""
+    key = state.anon_key.encode()
+    if place == "path":
+        line = b"GET /rest/v1/" + data + b" HTTP/1.1\r\n"
+        headers = b""
+    elif place == "query":
+        line = b"GET /rest/v1/movement_profiles?select=" + data + b" HTTP/1.1\r\n"
+        headers = b""
+    else:
+        line = b"GET /rest/v1/movement_profiles?select=user_id HTTP/1.1\r\n"
+        headers = place.encode() + b": " + data + b"\r\n"
+    return (
+        line
+        + b"Host: 127.0.0.1\r\napikey: "
+        + key
+        + b"\r\nConnection: close\r\n"
+        + headers
+        + b"\r\n"
+    )
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    place=st.sampled_from(
+        [
+            "path",
+            "query",
+            "Accept",
+            "Prefer",
+            "Content-Profile",
+            "Range",
+            "X-Client-Info",
+            "X-Other",
+        ]
+    ),
+    # Any bytes but CR and LF, which would end the request line or the header early (a request
+    # line without a version is HTTP/0.9, answered without a status line).
+    data=(
+        st.binary(min_size=1, max_size=40)
+        | st.text(max_size=20).map(lambda text: urllib.parse.quote(text).encode() + b"%FF")
+    ).map(lambda data: data.replace(b"\r", b"").replace(b"\n", b"") or b"x"),
+)
+def test_any_bytes_get_an_answer_in_json_and_never_a_5xx(
+    stack: StackState, place: str, data: bytes
+) -> None:
+    response = raw_request(stack.api_port, request_with(place, data, stack))
+    assert response.status < 500, (place, data, response.status, response.body[:300])
+    if response.body:
+        response.json()  # valid UTF-8 JSON, whatever the answer
+
+
+# -- answers nginx used to give in HTML, and paths PostgREST answers with {} ----------------------
+
+
+def assert_json_error(response: RawResponse, status: int) -> dict[str, Any]:
+    assert response.status == status, (response.status, response.body[:300])
+    assert "location" not in response.headers, response.headers
+    return gateway_json_error(response)
+
+
+def test_the_api_root_without_a_slash_is_a_json_404_and_no_redirect(stack: StackState) -> None:
+    response = raw_get(stack, b"/rest/v1", {b"Host": b"evil.example"})
+    body = assert_json_error(response, 404)
+    assert "/rest/v1/" in body["hint"]
+    assert b"evil" not in response.body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        b"/rest/v1/movement_profiles/",
+        b"/rest/v1/rpc/",
+        b"/rest/v1/a/b",
+        b"/rest/v1/movement_profiles%2F",
+    ],
+)
+@pytest.mark.parametrize("key", ["anon", "service role"])
+def test_paths_postgrest_does_not_serve_are_a_json_404(
+    stack: StackState, path: bytes, key: str
+) -> None:
+    apikey = stack.anon_key if key == "anon" else stack.service_role_key
+    response = raw_get(stack, path, {b"apikey": apikey.encode()})
+    assert assert_json_error(response, 404)["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
+        (b"GET /rest/v1/movement_profiles HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+        (b"GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505),
+        (
+            b"POST /rest/v1/movement_profiles HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
+            b"Connection: close\r\n\r\n",
+            501,
+        ),
+        (b"TRACE /rest/v1/movement_profiles HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405),
+        (b"GET /rest/v1/\x00 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400),
+        (b"GET /rest/v1/" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET /rest/v1/x HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
+        (b"GET /rest/v1/x HTTP/1.1\r\nX: " + b"a" * 20_000 + b"\r\nHost: x\r\n\r\n", 401),
+    ],
+    ids=[
+        "unknown path",
+        "HTTP/2.0",
+        "HTTP/3.0",
+        "unknown transfer-encoding",
+        "TRACE",
+        "NUL in the path",
+        "TLS handshake",
+        "URI too long",
+        "two Host headers",
+        "header too large",
+    ],
+)
+def test_errors_nginx_answers_itself_are_json(
+    stack: StackState, request_bytes: bytes, status: int
+) -> None:
+    assert_json_error(raw_request(stack.api_port, request_bytes), status)
+
+
+# -- what PostgREST's own ports tell ------------------------------------------------------------
+
+
+def test_the_openapi_root_names_the_gateway_not_postgrest(stack: StackState) -> None:
+    response = httpx.get(f"{stack.rest_url}/", headers={"apikey": stack.anon_key}, timeout=10)
+    assert response.status_code == 200, response.text
+    spec = response.json()
+    assert (spec["host"], spec["basePath"]) == (f"127.0.0.1:{stack.api_port}", "/rest/v1/")
+    assert str(stack.rest_port) not in response.text
+    assert str(stack.rest_admin_port) not in response.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/config", "/schema_cache", "/metrics", "/", "/ready", "/live", "/config/", "/env"]
+)
+def test_postgrests_admin_port_shows_no_secret(stack: StackState, path: str) -> None:
+    """PostgREST 12.0.2's admin server answers /ready and /live with empty bodies, nothing else."""
+    response = httpx.get(f"http://127.0.0.1:{stack.rest_admin_port}{path}", timeout=10)
+    shown = response.text + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+    for secret in (stack.jwt_secret, f":{DB_PASSWORD}@", stack.service_role_key, "db-uri"):
+        assert secret not in shown, f"{path} shows a secret"
+    if path in ("/ready", "/live"):
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 404
+    assert response.content == b""
