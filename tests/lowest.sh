@@ -15,8 +15,9 @@ print("  " + ", ".join(f"{n} {m.version(n)}" for n in sys.argv[1:]))'
 
 lowest=.venv-lowest/bin
 "$lowest/python" -c "$versions" httpx pydantic python-dotenv typer click rich PyJWT
+# Without the tests of scale (`volume`): they take time, and the smaller tests run the same code.
 MOVEMENT_PROFILES_PIP_CONSTRAINTS="$PWD/.venv-lowest/constraints.txt" \
-  "$lowest/pytest" -q -p no:cacheprovider tests/sdk tests/cli tests/packaging
+  "$lowest/pytest" -q -p no:cacheprovider -m "not volume" tests/sdk tests/cli tests/packaging
 
 supabase=.venv-lowest-supabase/bin
 "$supabase/python" -c "$versions" supabase postgrest pydantic
