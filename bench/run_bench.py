@@ -12,8 +12,8 @@ measured in this same run, variants interleaved round by round, with the median 
 5. `movement-profiles import` against `COPY` into the same table;
 6. the CLI's start-up (`--help`, `get`).
 
-Results go to bench/results/<UTC time>.json (and latest.json); the summary block of
-bench/README.md is rewritten with the table.
+Results go to bench/results/latest.json, with a row added to bench/results/history.md; the
+summary block of docs/benchmarks.md is rewritten with the table.
 """
 
 from __future__ import annotations
@@ -738,10 +738,10 @@ def sdk_get_request(key: str, user: str) -> tuple[dict[str, str], list[tuple[str
     """Headers and query of the request the SDK's `get()` sends, so that raw httpx makes the
     same request and the difference is the SDK's own work."""
     try:
-        from movement_profiles import _core
+        from movement_profiles import _core, _transport
 
         request = next(_core.get(user))
-        headers = {**_core.client_headers(key, None), **request.headers}
+        headers = {**_transport.client_headers(key, None), **request.headers}
         return headers, list(request.params)
     except (ImportError, AttributeError, TypeError):
         columns = "id,user_id,training_preferences,goals,created_at,updated_at"
@@ -998,7 +998,9 @@ def parse_arguments() -> argparse.Namespace:
         help="item 2 also on bare tables with only RLS, only the trigger, only the CHECKs",
     )
     parser.add_argument(
-        "--no-write", action="store_true", help="print only; leave bench/results and README"
+        "--no-write",
+        action="store_true",
+        help="print only; leave bench/results and docs/benchmarks.md",
     )
     arguments = parser.parse_args()
     if arguments.quick:
@@ -1080,14 +1082,14 @@ def main() -> int:
     if not arguments.no_write and not arguments.quick:
         path = report.write_results(record)
         report.update_readme(summary_markdown(record, table, details, path))
-        print(f"\nresults: {path.relative_to(PROJECT_DIR)}; summary: bench/README.md")
+        print(f"\nresults: {path.relative_to(PROJECT_DIR)}; summary: docs/benchmarks.md")
     return 0
 
 
 def summary_markdown(record: dict[str, Any], table: str, details: str, path: Path) -> str:
     machine = record["machine"]
     settings = record["settings"]
-    results = path.relative_to(PROJECT_DIR / "bench")
+    results = Path("..") / path.relative_to(PROJECT_DIR)
     return f"""
 Run of {record["started_at"]} ({record["seconds"]:.0f} s), `{record["command"]}`;
 raw numbers in [`{results}`]({results}).

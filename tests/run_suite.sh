@@ -13,6 +13,7 @@ echo "== ruff, mypy"
 "$venv/ruff" check .
 "$venv/ruff" format --check .
 "$venv/mypy"
+"$venv/python" scripts/unasync.py --check
 
 # A folder of its own per run and leg, so parallel runs (and the developer's .stack/) never collide.
 state_dirs=()
@@ -68,7 +69,11 @@ node_modules/.bin/supabase db lint --db-url "$DB_URL" --schema public,private,pr
 run_pgtap 15
 
 echo "== PostgreSQL 15: pytest"
-"$venv/pytest" -q
+# tests/packaging installs the bare SDK into a clean venv: tests/lowest.sh runs it, with the pins.
+"$venv/pytest" -q --ignore=tests/packaging
+
+echo "== PostgreSQL 15: lowest allowed versions: SDK and CLI suites, the bare SDK"
+bash tests/lowest.sh
 
 echo "== PostgreSQL 15: frontend e2e (examples/web in Chromium, supabase-js, generated types)"
 # Node 20 needs the flag for the global WebSocket supabase-js constructs its realtime client with.

@@ -1,9 +1,9 @@
 """The report: a table with ratios against the baselines of the same run, the machine it ran on,
-the JSON in bench/results/, and the summary block of bench/README.md."""
+bench/results/latest.json with a row of bench/results/history.md, and the summary block of
+docs/benchmarks.md."""
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import platform
@@ -20,7 +20,16 @@ from harness.loadgen import Summary
 
 BENCH_DIR = Path(__file__).resolve().parents[1]
 RESULTS_DIR = BENCH_DIR / "results"
-README = BENCH_DIR / "README.md"
+README = BENCH_DIR.parent / "docs" / "benchmarks.md"
+LATEST = RESULTS_DIR / "latest.json"
+HISTORY = RESULTS_DIR / "history.md"
+HISTORY_HEADER = (
+    "# Benchmark runs\n\n"
+    "One row per `make bench`, newest last; the latest run in full is `latest.json`, its table in\n"
+    "docs/benchmarks.md.\n\n"
+    "| run (UTC) | command | seconds | targets met | targets missed | load average at start |\n"
+    "| --- | --- | --- | --- | --- | --- |\n"
+)
 README_START = "<!-- bench:latest -->"
 README_END = "<!-- /bench:latest -->"
 
@@ -163,14 +172,34 @@ def machine(postgrest_binary: Path, postgres_binary: Path) -> dict[str, str]:
 
 
 def write_results(record: dict[str, object]) -> Path:
-    """bench/results/<UTC time>.json, and the same as latest.json."""
+    """bench/results/latest.json (replacing the last run's), and the run's row of history.md."""
     RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    text = json.dumps(record, indent=2, default=_json_default) + "\n"
-    path = RESULTS_DIR / f"{stamp}.json"
-    path.write_text(text)
-    (RESULTS_DIR / "latest.json").write_text(text)
-    return path
+    LATEST.write_text(json.dumps(record, indent=2, default=_json_default) + "\n")
+    append_history(json.loads(LATEST.read_text()))
+    return LATEST
+
+
+def history_row(record: dict[str, Any]) -> str:
+    """The run as one line of history.md (`record` as latest.json holds it)."""
+    targets = [row for row in record["rows"] if row.get("target")]
+    met = sum(1 for row in targets if row.get("met"))
+    missed = "; ".join(
+        f"{row['measurement']} ({row['target']})" for row in targets if not row.get("met")
+    )
+    cells = [
+        record["started_at"],
+        f"`{record['command']}`",
+        f"{record['seconds']:.0f}",
+        f"{met} of {len(targets)}",
+        missed.replace("|", "\\|") or "none",
+        record["machine"]["load_average_at_start"],
+    ]
+    return "| " + " | ".join(str(cell) for cell in cells) + " |\n"
+
+
+def append_history(record: dict[str, Any]) -> None:
+    text = HISTORY.read_text() if HISTORY.exists() else HISTORY_HEADER
+    HISTORY.write_text(text + history_row(record))
 
 
 def _json_default(value: object) -> object:
@@ -184,7 +213,7 @@ def _json_default(value: object) -> object:
 
 
 def update_readme(summary_markdown: str) -> None:
-    """Replace the generated block of bench/README.md with the latest run's summary."""
+    """Replace the generated block of docs/benchmarks.md with the latest run's summary."""
     text = README.read_text()
     start = text.index(README_START) + len(README_START)
     end = text.index(README_END)

@@ -1,10 +1,10 @@
 """movement_profiles: the Python SDK of the /movement-profiles contract.
 
 Other services read and write users' training preferences and goals through this package instead
-of hand-written HTTP. It talks to the Supabase project's REST API (PostgREST) with supabase-py's
-postgrest client, so the database's row-level security and CHECK constraints stay the authority;
-the SDK validates early, with the database's own words, and maps every answer to a model or to one
-exception of `movement_profiles.errors`.
+of hand-written HTTP. It talks to the Supabase project's REST API (PostgREST) over httpx, so the
+database's row-level security and CHECK constraints stay the authority; the SDK validates early,
+with the database's own words, and maps every answer to a model or to one exception of
+`movement_profiles.errors`.
 
     from movement_profiles import MovementProfilesClient, MovementProfileCreate
 

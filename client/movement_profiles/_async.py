@@ -1,21 +1,25 @@
-"""`AsyncMovementProfilesClient`: the asyncio client. It moves bytes; `_core` decides the rest."""
+"""`AsyncMovementProfilesClient`, the asyncio client. It moves bytes; `_core` decides the rest.
+
+`_sync.py` is generated from `_async.py` by ``scripts/unasync.py`` (``make generate``): edit
+`_async.py` only; `make lint` fails while `_sync.py` is stale.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
 import httpx
-from postgrest import AsyncPostgrestClient
 
-from movement_profiles import _core, config
+from movement_profiles import _core, _transport, config
+from movement_profiles._concurrency import AsyncJob, AsyncWorkers, async_sleep
 from movement_profiles.models import (
     Goal,
     MovementProfile,
@@ -29,12 +33,23 @@ if TYPE_CHECKING:
     from supabase import AsyncClient as SupabaseClient
 
 T = TypeVar("T")
+J = TypeVar("J")
+R = TypeVar("R")
 
-__all__ = ["AsyncMovementProfilesClient"]
+__all__ = ["AsyncMovementProfilesClient", "run_overlapped"]
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    """Where requests go: the REST root, the session that sends and the headers sent along."""
+
+    session: httpx.AsyncClient
+    base_url: str
+    headers: Mapping[str, str]
 
 
 class AsyncMovementProfilesClient:
-    """The /movement-profiles contract over a Supabase project's REST API (asyncio).
+    """The /movement-profiles contract over a Supabase project's REST API (in asyncio).
 
     Act as a user by passing the anon key and the user's `access_token` (row-level security then
     limits every call to that user's profile), or as an admin by passing the service role key.
@@ -49,9 +64,8 @@ class AsyncMovementProfilesClient:
         http_client: an httpx.AsyncClient to send with (proxies, custom transports); it is not
             closed by `aclose()`. By default the client opens its own pooled one.
 
-    Every method of `MovementProfilesClient` is here too, awaited; `iter_all` is an async
-    iterator. The client keeps its connections open: reuse one instance, and `await aclose()` it
-    (or use ``async with``) when done. Use it from one event loop.
+    The client keeps its connections open: reuse one instance, and `await aclose()` it (or use
+    it in ``async with``) when done. Use it from one event loop.
     """
 
     def __init__(
@@ -65,28 +79,27 @@ class AsyncMovementProfilesClient:
         retry_backoff: float = _core.DEFAULT_RETRY_BACKOFF,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        session = http_client or httpx.AsyncClient(timeout=timeout)
-        postgrest = AsyncPostgrestClient(
+        endpoint = _Endpoint(
+            http_client or httpx.AsyncClient(timeout=timeout),
             _core.rest_url(url),
-            headers=_core.client_headers(key, access_token),
-            http_client=session,
+            _transport.client_headers(key, access_token),
         )
         self._setup(
-            lambda: postgrest,
-            owned_session=None if http_client else session,
+            lambda: endpoint,
+            owned_session=None if http_client else endpoint.session,
             timeout=timeout,
             retry=_core.RetryPolicy(max_retries, retry_backoff),
         )
 
     def _setup(
         self,
-        postgrest: Callable[[], AsyncPostgrestClient],
+        endpoint: Callable[[], _Endpoint],
         *,
         owned_session: httpx.AsyncClient | None,
         timeout: float | httpx.Timeout,
         retry: _core.RetryPolicy,
     ) -> None:
-        self._postgrest = postgrest
+        self._endpoint = endpoint
         self._owned_session = owned_session
         self._timeout = timeout
         self._retry = retry
@@ -135,8 +148,11 @@ class AsyncMovementProfilesClient:
         ``Authorization`` header given in its options. `aclose()` leaves the supabase client open.
         """
         instance = cls.__new__(cls)
+        # Read at every request: supabase-py replaces its PostgREST client when a user signs in.
         instance._setup(
-            lambda: client.postgrest,
+            lambda: _Endpoint(
+                client.postgrest.session, str(client.postgrest.base_url), client.postgrest.headers
+            ),
             owned_session=None,
             timeout=timeout,
             retry=_core.RetryPolicy(max_retries, retry_backoff),
@@ -148,18 +164,18 @@ class AsyncMovementProfilesClient:
     async def _send(self, request: _core.Request) -> _core.Response:
         attempts = self._retry.start(request)
         while True:
-            postgrest = self._postgrest()
+            endpoint = self._endpoint()
             try:
-                raw = await postgrest.session.request(
+                raw = await endpoint.session.request(
                     request.method,
-                    _core.request_url(str(postgrest.base_url), request),
+                    _transport.request_url(endpoint.base_url, request),
                     params=request.params,
-                    headers=_core.request_headers(postgrest.headers, request),
+                    headers=_transport.request_headers(endpoint.headers, request),
                     content=request.body,
                     timeout=self._timeout,
                 )
             except httpx.TransportError as error:
-                delay = attempts.after_transport_error(error)
+                delay = attempts.after_no_response(_transport.transport_failure(error))
             else:
                 outcome = attempts.after_response(
                     _core.Response(raw.status_code, raw.content, raw.headers)
@@ -167,7 +183,7 @@ class AsyncMovementProfilesClient:
                 if isinstance(outcome, _core.Response):
                     return outcome
                 delay = outcome
-            await asyncio.sleep(delay)
+            await async_sleep(delay)
 
     async def _run(self, operation: _core.Operation[T]) -> T:
         try:
@@ -271,37 +287,20 @@ class AsyncMovementProfilesClient:
         """
         _core.check_in_flight(max_in_flight)
         written = 0
-        first_error: BaseException | None = None
-        pending: deque[asyncio.Task[int]] = deque()
 
-        async def settle_oldest() -> None:
-            nonlocal written, first_error
-            try:
-                count = await pending.popleft()
-            except Exception as error:
-                first_error = first_error or error
-                return
-            written += count
+        def count(rows: int) -> bool:
+            nonlocal written
+            written += rows
             if on_batch is not None:
-                on_batch(count)
+                on_batch(rows)
+            return False
 
-        try:
-            for batch in _core.upsert_batches(profiles, batch_size, keep_identity=keep_identity):
-                pending.append(asyncio.create_task(self._run(_core.upsert_batch(batch))))
-                if len(pending) >= max_in_flight:
-                    await settle_oldest()
-                    if first_error is not None:
-                        break
-        except Exception as error:
-            first_error = error
-        finally:
-            # A batch already sent is never abandoned: it completes (or fails) before this
-            # returns, so `written` and `on_batch` account for every row the database took.
-            while pending:
-                await settle_oldest()
-        if first_error is not None:
-            raise first_error
+        batches = _core.upsert_batches(profiles, batch_size, keep_identity=keep_identity)
+        await run_overlapped(batches, self._upsert_batch, max_in_flight, count)
         return written
+
+    async def _upsert_batch(self, batch: _core.UpsertBatch) -> int:
+        return await self._run(_core.upsert_batch(batch))
 
     def iter_all(self, page_size: int = _core.MAX_PAGE_SIZE) -> AsyncIterator[MovementProfile]:
         """Every profile the caller may read, ordered by user_id, fetched `page_size` at a time.
@@ -327,9 +326,12 @@ class AsyncMovementProfilesClient:
         if self._owned_session is not None:
             await self._owned_session.aclose()
 
+    # unasync: async only
     async def close(self) -> None:
         """The same as `aclose()`."""
         await self.aclose()
+
+    # unasync: end
 
     async def __aenter__(self) -> Self:
         return self
@@ -341,3 +343,49 @@ class AsyncMovementProfilesClient:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+async def run_overlapped(
+    jobs: Iterable[J],
+    work: Callable[[J], Awaitable[R]],
+    max_in_flight: int,
+    on_result: Callable[[R], bool],
+) -> None:
+    """Do `work` on each job with up to `max_in_flight` of them under way, taking the results in
+    the order of the jobs: the batch pipeline of `upsert_many` and of the CLI's import.
+
+    `on_result` gets each result and returns whether to start no further jobs. The first error
+    (of a job, or of iterating `jobs`) also stops starting them. Jobs already started are never
+    abandoned: each completes, and its result still goes to `on_result`, before the first error
+    is raised. So with `max_in_flight` n, a stop at job k means jobs up to k + n - 1 ran,
+    whatever the timing.
+    """
+    failure: BaseException | None = None
+    stop = False
+    pending: deque[AsyncJob[R]] = deque()
+
+    async def settle_oldest() -> None:
+        nonlocal failure, stop
+        try:
+            result = await pending.popleft().result()
+        except Exception as error:
+            failure = failure or error
+            return
+        stop = on_result(result) or stop
+
+    workers = AsyncWorkers(max_in_flight)
+    try:
+        for job in jobs:
+            pending.append(workers.start(work, job))
+            if len(pending) >= max_in_flight:
+                await settle_oldest()
+                if failure is not None or stop:
+                    break
+    except Exception as error:
+        failure = failure or error
+    finally:
+        while pending:
+            await settle_oldest()
+        await workers.aclose()
+    if failure is not None:
+        raise failure

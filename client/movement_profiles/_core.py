@@ -3,23 +3,23 @@
 Everything that decides what goes over the wire and what comes back lives here, in plain functions
 that never touch a socket: each operation is a generator that yields `Request`s and is sent the
 `Response`s, and returns the result (a `MovementProfile`, a list, a count) or raises the one right
-exception. The clients only move bytes: they send each `Request` with the HTTP session of a
-postgrest-py client, wait (in their own way) between retries, and feed the `Response` back. So
+exception. The clients only move bytes: they send each `Request` with their httpx session, wait
+(in their own way) between retries, and feed the `Response` back. So
 `update`'s stale-or-missing follow-up read, `iter_all`'s keyset paging and the whole error mapping
-exist once, and are tested without a network (tests/sdk/test_mapping.py).
+exist once, and are tested without a network (tests/sdk/test_mapping.py). This module imports
+no HTTP library; `_transport` holds the little that knows httpx.
 
-Why not postgrest-py's request builders: their `APIError` carries no HTTP status (it is needed to
-tell 401 from 403 for the same ``42501``), their built-in retry follows a schedule of its own
-(1 s, 2 s, 4 s, ... up to 30 s between tries) that the SDK's `max_retries` and `retry_backoff`
-could not govern, and they cannot be driven sans-I/O. What the SDK does take from
-postgrest-py is the client itself: its base URL, headers (``apikey``, ``Authorization``, schema
-profiles) and its pooled httpx session, which is how `from_supabase` reuses an existing supabase-py
-client's connections and follows its signed-in user.
+Why not postgrest-py: its `APIError` carries no HTTP status (it is needed to tell 401 from 403
+for the same ``42501``), its built-in retry follows a schedule of its own (1 s, 2 s, 4 s, ... up to
+30 s between tries) that the SDK's `max_retries` and `retry_backoff` could not govern, its request
+builders cannot be driven sans-I/O, and some of its releases write the key into the default
+headers of an `http_client` they are given. The clients send with httpx directly; `from_supabase`
+sends through a supabase-py client's own PostgREST session, URL and headers, and so reuses its
+connections and follows its signed-in user.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import random
 import re
@@ -29,7 +29,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-import httpx
 import pydantic
 
 from movement_profiles import errors
@@ -126,34 +125,6 @@ def auth_headers(key: str, access_token: str | None) -> dict[str, str]:
     return {"apikey": key, "Authorization": f"Bearer {access_token or key}"}
 
 
-def client_headers(key: str, access_token: str | None) -> dict[str, str]:
-    """Headers of a client the SDK creates itself (not one from supabase-py)."""
-    return {
-        "Accept": "application/json",
-        "Content-Type": "application/json",
-        "X-Client-Info": f"movement-profiles-python/{_version()}",
-        **auth_headers(key, access_token),
-    }
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("movement-profiles")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def request_url(base_url: str, request: Request) -> str:
-    return f"{base_url.rstrip('/')}/{request.path}"
-
-
-def request_headers(client_headers: Mapping[str, str], request: Request) -> httpx.Headers:
-    """The client's headers (key, token, schema profiles) with the request's own on top."""
-    headers = httpx.Headers(client_headers)
-    headers.update(request.headers)
-    return headers
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently failed requests are retried.
@@ -190,7 +161,8 @@ class Attempts:
     """The retry state of one request; the clients' send loops are driven by it.
 
     After each try the client reports what happened: `after_response` returns the response to
-    hand on or the seconds to wait before the next try; `after_transport_error` returns the
+    hand on or the seconds to wait before the next try; `after_no_response` (given the error a
+    send that got no answer stands for) returns the
     seconds to wait, or raises `ServiceUnavailableError` when retrying is over or not allowed.
     """
 
@@ -204,9 +176,9 @@ class Attempts:
         failure = transient_failure(response)
         return response if failure is None else self._next_delay(failure)
 
-    def after_transport_error(self, error: httpx.TransportError) -> float:
+    def after_no_response(self, failure: errors.ServiceUnavailableError) -> float:
         self._count += 1
-        return self._next_delay(transport_failure(error))
+        return self._next_delay(failure)
 
     def _next_delay(self, failure: errors.ServiceUnavailableError) -> float:
         delay = self._policy.delay(self._request, failure, self._count - 1)
@@ -237,35 +209,6 @@ def _may_retry(request: Request, failure: errors.ServiceUnavailableError) -> boo
         or failure.http_status in _RETRYABLE_STATUSES
         or failure.code in _RETRYABLE_CODES
     )
-
-
-def transport_failure(error: httpx.TransportError) -> errors.ServiceUnavailableError:
-    """The error for a request that got no response."""
-    code: str
-    if isinstance(error, httpx.ConnectTimeout):
-        code, what = "connect_timeout", "timed out connecting to the API"
-    elif isinstance(error, httpx.PoolTimeout):
-        code, what = "pool_timeout", "timed out waiting for a free connection to the API"
-    elif isinstance(error, httpx.TimeoutException):
-        code, what = "timeout", "the API did not answer in time"
-    elif isinstance(error, httpx.ConnectError):
-        code, what = "connect_error", "could not connect to the API"
-    else:
-        code, what = "connection_lost", "the connection to the API failed"
-    url = _request_url(error)
-    return errors.ServiceUnavailableError(
-        f"{what}{f' at {url}' if url else ''}",
-        code=code,
-        details=str(error) or type(error).__name__,
-    )
-
-
-def _request_url(error: httpx.TransportError) -> str | None:
-    try:
-        request = error.request
-    except RuntimeError:
-        return None
-    return f"{request.url.scheme}://{request.url.netloc.decode()}"
 
 
 def _database_connection_lost(status: int, payload: Mapping[str, Any]) -> bool:

@@ -1,22 +1,26 @@
-"""`MovementProfilesClient`: the blocking client. It only moves bytes; `_core` decides the rest."""
+# Generated from _async.py by scripts/unasync.py (`make generate`). Do not edit.
+"""`MovementProfilesClient`, the blocking client. It moves bytes; `_core` decides the rest.
+
+`_sync.py` is generated from `_async.py` by ``scripts/unasync.py`` (``make generate``): edit
+`_async.py` only; `make lint` fails while `_sync.py` is stale.
+"""
 
 from __future__ import annotations
 
 import builtins
 import os
-import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
 import httpx
-from postgrest import SyncPostgrestClient
 
-from movement_profiles import _core, config
+from movement_profiles import _core, _transport, config
+from movement_profiles._concurrency import Job, Workers, sleep
 from movement_profiles.models import (
     Goal,
     MovementProfile,
@@ -30,8 +34,19 @@ if TYPE_CHECKING:
     from supabase import Client as SupabaseClient
 
 T = TypeVar("T")
+J = TypeVar("J")
+R = TypeVar("R")
 
-__all__ = ["MovementProfilesClient"]
+__all__ = ["MovementProfilesClient", "run_overlapped"]
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    """Where requests go: the REST root, the session that sends and the headers sent along."""
+
+    session: httpx.Client
+    base_url: str
+    headers: Mapping[str, str]
 
 
 class MovementProfilesClient:
@@ -47,11 +62,11 @@ class MovementProfilesClient:
         timeout: seconds (or an ``httpx.Timeout``) each request may take.
         max_retries: how often a failed read is retried (writes: see `RetryPolicy`).
         retry_backoff: seconds before the first retry; doubled for each further one, with jitter.
-        http_client: an httpx.Client to send with (proxies, custom transports); it is not closed
-            by `close()`. By default the client opens its own pooled one.
+        http_client: an httpx.Client to send with (proxies, custom transports); it is not
+            closed by `close()`. By default the client opens its own pooled one.
 
-    The client keeps its connections open: reuse one instance, and `close()` it (or use it as a
-    context manager) when done. It is safe to share between threads.
+    The client keeps its connections open: reuse one instance, and `close()` it (or use
+    it as a context manager) when done. It is safe to share between threads.
     """
 
     def __init__(
@@ -65,28 +80,27 @@ class MovementProfilesClient:
         retry_backoff: float = _core.DEFAULT_RETRY_BACKOFF,
         http_client: httpx.Client | None = None,
     ) -> None:
-        session = http_client or httpx.Client(timeout=timeout)
-        postgrest = SyncPostgrestClient(
+        endpoint = _Endpoint(
+            http_client or httpx.Client(timeout=timeout),
             _core.rest_url(url),
-            headers=_core.client_headers(key, access_token),
-            http_client=session,
+            _transport.client_headers(key, access_token),
         )
         self._setup(
-            lambda: postgrest,
-            owned_session=None if http_client else session,
+            lambda: endpoint,
+            owned_session=None if http_client else endpoint.session,
             timeout=timeout,
             retry=_core.RetryPolicy(max_retries, retry_backoff),
         )
 
     def _setup(
         self,
-        postgrest: Callable[[], SyncPostgrestClient],
+        endpoint: Callable[[], _Endpoint],
         *,
         owned_session: httpx.Client | None,
         timeout: float | httpx.Timeout,
         retry: _core.RetryPolicy,
     ) -> None:
-        self._postgrest = postgrest
+        self._endpoint = endpoint
         self._owned_session = owned_session
         self._timeout = timeout
         self._retry = retry
@@ -127,15 +141,19 @@ class MovementProfilesClient:
         max_retries: int = _core.DEFAULT_MAX_RETRIES,
         retry_backoff: float = _core.DEFAULT_RETRY_BACKOFF,
     ) -> Self:
-        """A client that sends through an existing supabase-py `Client` (``create_client(...)``).
+        """A client that sends through an existing supabase-py `Client`
+        (``create_client(...)``).
 
         It reuses the client's PostgREST connections, URL and headers, and acts as whoever the
         client acts as: the key it was created with, a user signed in with ``client.auth``, or an
         ``Authorization`` header given in its options. `close()` leaves the supabase client open.
         """
         instance = cls.__new__(cls)
+        # Read at every request: supabase-py replaces its PostgREST client when a user signs in.
         instance._setup(
-            lambda: client.postgrest,
+            lambda: _Endpoint(
+                client.postgrest.session, str(client.postgrest.base_url), client.postgrest.headers
+            ),
             owned_session=None,
             timeout=timeout,
             retry=_core.RetryPolicy(max_retries, retry_backoff),
@@ -147,18 +165,18 @@ class MovementProfilesClient:
     def _send(self, request: _core.Request) -> _core.Response:
         attempts = self._retry.start(request)
         while True:
-            postgrest = self._postgrest()
+            endpoint = self._endpoint()
             try:
-                raw = postgrest.session.request(
+                raw = endpoint.session.request(
                     request.method,
-                    _core.request_url(str(postgrest.base_url), request),
+                    _transport.request_url(endpoint.base_url, request),
                     params=request.params,
-                    headers=_core.request_headers(postgrest.headers, request),
+                    headers=_transport.request_headers(endpoint.headers, request),
                     content=request.body,
                     timeout=self._timeout,
                 )
             except httpx.TransportError as error:
-                delay = attempts.after_transport_error(error)
+                delay = attempts.after_no_response(_transport.transport_failure(error))
             else:
                 outcome = attempts.after_response(
                     _core.Response(raw.status_code, raw.content, raw.headers)
@@ -166,7 +184,7 @@ class MovementProfilesClient:
                 if isinstance(outcome, _core.Response):
                     return outcome
                 delay = outcome
-            time.sleep(delay)
+            sleep(delay)
 
     def _run(self, operation: _core.Operation[T]) -> T:
         try:
@@ -269,57 +287,21 @@ class MovementProfilesClient:
         user's row the database still keeps its ``created_at`` and sets ``updated_at`` to now.
         """
         _core.check_in_flight(max_in_flight)
-        batches = _core.upsert_batches(profiles, batch_size, keep_identity=keep_identity)
-        if max_in_flight == 1:
-            written = 0
-            for batch in batches:
-                count = self._run(_core.upsert_batch(batch))
-                written += count
-                if on_batch is not None:
-                    on_batch(count)
-            return written
-        with ThreadPoolExecutor(max_in_flight, thread_name_prefix="upsert") as executor:
-            return self._upsert_overlapped(batches, executor, max_in_flight, on_batch)
-
-    def _upsert_overlapped(
-        self,
-        batches: Iterator[_core.UpsertBatch],
-        executor: ThreadPoolExecutor,
-        max_in_flight: int,
-        on_batch: Callable[[int], None] | None,
-    ) -> int:
         written = 0
-        first_error: BaseException | None = None
-        pending: deque[Future[int]] = deque()
 
-        def settle_oldest() -> None:
-            nonlocal written, first_error
-            try:
-                count = pending.popleft().result()
-            except Exception as error:
-                first_error = first_error or error
-                return
-            written += count
+        def count(rows: int) -> bool:
+            nonlocal written
+            written += rows
             if on_batch is not None:
-                on_batch(count)
+                on_batch(rows)
+            return False
 
-        try:
-            for batch in batches:
-                pending.append(executor.submit(self._run, _core.upsert_batch(batch)))
-                if len(pending) >= max_in_flight:
-                    settle_oldest()
-                    if first_error is not None:
-                        break
-        except Exception as error:
-            first_error = error
-        finally:
-            # A batch already sent is never abandoned: it completes (or fails) before this
-            # returns, so `written` and `on_batch` account for every row the database took.
-            while pending:
-                settle_oldest()
-        if first_error is not None:
-            raise first_error
+        batches = _core.upsert_batches(profiles, batch_size, keep_identity=keep_identity)
+        run_overlapped(batches, self._upsert_batch, max_in_flight, count)
         return written
+
+    def _upsert_batch(self, batch: _core.UpsertBatch) -> int:
+        return self._run(_core.upsert_batch(batch))
 
     def iter_all(self, page_size: int = _core.MAX_PAGE_SIZE) -> Iterator[MovementProfile]:
         """Every profile the caller may read, ordered by user_id, fetched `page_size` at a time.
@@ -354,3 +336,49 @@ class MovementProfilesClient:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def run_overlapped(
+    jobs: Iterable[J],
+    work: Callable[[J], R],
+    max_in_flight: int,
+    on_result: Callable[[R], bool],
+) -> None:
+    """Do `work` on each job with up to `max_in_flight` of them under way, taking the results in
+    the order of the jobs: the batch pipeline of `upsert_many` and of the CLI's import.
+
+    `on_result` gets each result and returns whether to start no further jobs. The first error
+    (of a job, or of iterating `jobs`) also stops starting them. Jobs already started are never
+    abandoned: each completes, and its result still goes to `on_result`, before the first error
+    is raised. So with `max_in_flight` n, a stop at job k means jobs up to k + n - 1 ran,
+    whatever the timing.
+    """
+    failure: BaseException | None = None
+    stop = False
+    pending: deque[Job[R]] = deque()
+
+    def settle_oldest() -> None:
+        nonlocal failure, stop
+        try:
+            result = pending.popleft().result()
+        except Exception as error:
+            failure = failure or error
+            return
+        stop = on_result(result) or stop
+
+    workers = Workers(max_in_flight)
+    try:
+        for job in jobs:
+            pending.append(workers.start(work, job))
+            if len(pending) >= max_in_flight:
+                settle_oldest()
+                if failure is not None or stop:
+                    break
+    except Exception as error:
+        failure = failure or error
+    finally:
+        while pending:
+            settle_oldest()
+        workers.close()
+    if failure is not None:
+        raise failure

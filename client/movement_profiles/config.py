@@ -7,13 +7,17 @@ In order:
    the current directory upwards. The process environment wins over the file, and the file is only
    read, never loaded into ``os.environ``.
 3. When neither names any of the three, the local stack that ``make up`` runs: its state file
-   ``<project>/.stack/stack.json`` (or ``$MOVEMENT_PROFILES_STACK_DIR/stack.json``), read with the
-   CLI's own loader. The stack is used whether it is running or not: a stopped stack makes the
+   ``$MOVEMENT_PROFILES_STACK_DIR/stack.json``, else ``<project>/.stack/stack.json``, where the
+   project is ``$MOVEMENT_PROFILES_PROJECT_DIR`` or the nearest folder holding
+   ``supabase/config.toml`` upwards from the working directory. Its fields ``api_url``,
+   ``anon_key`` and ``service_role_key`` are read as JSON (docs/sdk.md); the SDK does not need
+   the CLI for that. The stack is used whether it is running or not: a stopped stack makes the
    first call raise `ServiceUnavailableError`, which says more than a configuration error would.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,12 +33,17 @@ __all__ = [
     "URL_ENV",
     "Settings",
     "load_settings",
+    "local_stack_dir",
     "local_stack_settings",
 ]
 
 URL_ENV = "SUPABASE_URL"
 ANON_KEY_ENV = "SUPABASE_ANON_KEY"
 SERVICE_ROLE_KEY_ENV = "SUPABASE_SERVICE_ROLE_KEY"
+#: Where the local stack keeps its state (the CLI's ``--state-dir`` default).
+STACK_DIR_ENV = "MOVEMENT_PROFILES_STACK_DIR"
+PROJECT_DIR_ENV = "MOVEMENT_PROFILES_PROJECT_DIR"
+STACK_FILE = "stack.json"
 
 
 @dataclass(frozen=True)
@@ -66,28 +75,47 @@ def _environment(env_file: str | os.PathLike[str] | None) -> dict[str, str]:
     return {**from_file, **{name: value for name, value in os.environ.items() if value}}
 
 
-def local_stack_settings(state_dir: Path | None = None) -> Settings | None:
-    """The local stack's URL and keys from its state file, or None when there is no local stack.
+def local_stack_dir() -> Path | None:
+    """The local stack's state folder, as the CLI chooses it, or None outside a checkout."""
+    configured = os.environ.get(STACK_DIR_ENV)
+    if configured:
+        return Path(configured).resolve()
+    project = os.environ.get(PROJECT_DIR_ENV)
+    if project:
+        return Path(project).resolve() / ".stack"
+    # The working directory first; then this file, for an editable install in the checkout.
+    for start in (Path.cwd(), Path(__file__).resolve()):
+        for candidate in (start, *start.parents):
+            if (candidate / "supabase" / "config.toml").is_file():
+                return candidate / ".stack"
+    return None
 
-    `state_dir` defaults to the CLI's default (``<project>/.stack`` or
-    ``$MOVEMENT_PROFILES_STACK_DIR``). The CLI package is imported here, not at the top: the SDK
-    works without it (e.g. in a service that ships only the SDK), it just has no local default.
+
+def local_stack_settings(state_dir: Path | None = None) -> Settings | None:
+    """The local stack's URL and keys from its ``stack.json``, or None when there is no stack.
+
+    `state_dir` defaults to `local_stack_dir()`. A file without ``api_url`` and the keys was
+    written before they were recorded: ``movement-profiles stack up`` writes them again.
     """
+    directory = state_dir or local_stack_dir()
+    if directory is None:
+        return None
+    path = directory / STACK_FILE
     try:
-        from movement_profiles_cli.stack.state import StackState, default_state_dir
-    except ImportError:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
         return None
-    try:
-        directory = state_dir or default_state_dir()
-    except FileNotFoundError:
-        return None
-    state = StackState.load(directory)
-    if state is None:
-        return None
+    fields = ("api_url", "anon_key", "service_role_key")
+    if not isinstance(record, dict) or not all(
+        isinstance(record.get(name), str) for name in fields
+    ):
+        raise ConfigurationError(
+            f"{path} has no {', '.join(fields)}: run `movement-profiles stack up` to rewrite it"
+        )
     return Settings(
-        url=state.api_url,
-        anon_key=state.anon_key,
-        service_role_key=state.service_role_key,
+        url=record["api_url"],
+        anon_key=record["anon_key"],
+        service_role_key=record["service_role_key"],
         source=f"local stack in {directory}",
     )
 

@@ -29,7 +29,6 @@ from uuid import UUID
 
 import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
-from pydantic.config import ExtraValues
 from pydantic_core import PydanticCustomError
 
 from movement_profiles import errors
@@ -122,53 +121,23 @@ class _RequestModel(BaseModel):
     # pydantic's; it only translates the error for direct construction.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
+    # The overrides forward whatever arguments the installed pydantic takes (2.7 has no `extra=`,
+    # 2.11 added `by_alias=`...), so the models work across the whole supported range.
     @classmethod
-    def model_validate(
-        cls,
-        obj: Any,
-        *,
-        strict: bool | None = None,
-        extra: ExtraValues | None = None,
-        from_attributes: bool | None = None,
-        context: Any | None = None,
-        by_alias: bool | None = None,
-        by_name: bool | None = None,
-    ) -> Self:
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
         """Validate `obj` (e.g. a dict); raises `movement_profiles.errors.ValidationError`."""
         try:
-            return super().model_validate(
-                obj,
-                strict=strict,
-                extra=extra,
-                from_attributes=from_attributes,
-                context=context,
-                by_alias=by_alias,
-                by_name=by_name,
-            )
+            return super().model_validate(obj, *args, **kwargs)
         except pydantic.ValidationError as error:
             raise errors.ValidationError.from_pydantic(error) from None
 
     @classmethod
     def model_validate_json(
-        cls,
-        json_data: str | bytes | bytearray,
-        *,
-        strict: bool | None = None,
-        extra: ExtraValues | None = None,
-        context: Any | None = None,
-        by_alias: bool | None = None,
-        by_name: bool | None = None,
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
     ) -> Self:
         """Validate a JSON document; raises `movement_profiles.errors.ValidationError`."""
         try:
-            return super().model_validate_json(
-                json_data,
-                strict=strict,
-                extra=extra,
-                context=context,
-                by_alias=by_alias,
-                by_name=by_name,
-            )
+            return super().model_validate_json(json_data, *args, **kwargs)
         except pydantic.ValidationError as error:
             raise errors.ValidationError.from_pydantic(error) from None
 

@@ -92,3 +92,32 @@ def test_ratio_row_checks_the_target() -> None:
     table = report.render_table([row])
     assert "| 1 | GET | 900 req/s" in table
     assert "| 0.90 | >= 0.85 | yes |" in table
+
+
+def test_results_keep_the_latest_run_and_a_row_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(report, "LATEST", tmp_path / "latest.json")
+    monkeypatch.setattr(report, "HISTORY", tmp_path / "history.md")
+
+    def run(started_at: str, met: bool) -> dict[str, object]:
+        row = report.Row("1", "GET via gateway", "1 req/s", ratio=0.9, target=">= 0.85", met=met)
+        return {
+            "started_at": started_at,
+            "command": "bash bench/run.sh",
+            "seconds": 500.0,
+            "machine": {"load_average_at_start": "0.1 0.2 0.3"},
+            "rows": [row, report.Row("6", "--help", "0.2 s")],
+        }
+
+    report.write_results(run("2026-01-01T00:00:00Z", True))
+    report.write_results(run("2026-01-02T00:00:00Z", False))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["history.md", "latest.json"]
+    assert '"started_at": "2026-01-02T00:00:00Z"' in (tmp_path / "latest.json").read_text()
+    rows = [line for line in (tmp_path / "history.md").read_text().splitlines() if "| 2026" in line]
+    assert rows == [
+        "| 2026-01-01T00:00:00Z | `bash bench/run.sh` | 500 | 1 of 1 | none | 0.1 0.2 0.3 |",
+        "| 2026-01-02T00:00:00Z | `bash bench/run.sh` | 500 | 0 of 1 | GET via gateway (>= 0.85) "
+        "| 0.1 0.2 0.3 |",
+    ]

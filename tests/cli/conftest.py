@@ -6,7 +6,10 @@ traceback, and no key or token anywhere in what it printed.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import json
+import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +23,27 @@ from typer.testing import CliRunner, Result
 from movement_profiles_cli.main import app
 from movement_profiles_cli.stack.state import StackState
 from tests.conftest import StackUser
+
+
+class _UnbufferedStderrRunner(CliRunner):
+    """Click 8.1's runner reads stderr without flushing what `print(file=sys.stderr)` wrote (a
+    real process's stderr is line-buffered, and 8.2's runner flushes it)."""
+
+    @contextlib.contextmanager
+    def isolation(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        with super().isolation(*args, **kwargs) as streams:
+            sys.stderr.reconfigure(write_through=True)  # type: ignore[union-attr]
+            yield streams
+
+
+def cli_runner() -> CliRunner:
+    """A runner that keeps stderr apart from stdout: Click 8.2 always does, 8.1 (with Typer 0.15)
+    must be asked to."""
+    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
+        options: dict[str, Any] = {"mix_stderr": False}
+        return _UnbufferedStderrRunner(**options)
+    return CliRunner()
+
 
 # Variables that would otherwise steer the CLI to another project or stack.
 CONFIGURATION_VARIABLES = (
@@ -40,7 +64,7 @@ class Cli:
     def run(
         self, *arguments: str, input: str | None = None, env: dict[str, str | None] | None = None
     ) -> Result:
-        result = CliRunner().invoke(
+        result = cli_runner().invoke(
             app, list(arguments), input=input, env={**self.environment, **(env or {})}
         )
         printed = result.stdout + result.stderr

@@ -352,6 +352,7 @@ def lines_of(text: str, users: set[str], *, file_format: str) -> list[str]:
     return [line for line in lines if json.loads(line)["user_id"] in users]
 
 
+@pytest.mark.volume
 @pytest.mark.parametrize("file_format", ["jsonl", "csv"])
 def test_export_then_import_restores_10000_profiles_exactly(
     cli: Cli, stack: StackState, db: Database, tmp_path: Path, file_format: str
@@ -411,6 +412,7 @@ def test_export_then_import_restores_10000_profiles_exactly(
 BATCH_TIME_BUDGET = "1s"
 
 
+@pytest.mark.volume
 def test_default_batches_fit_in_an_eighth_of_the_platforms_statement_timeout(
     cli: Cli, stack: StackState, db: Database, fresh_users: FreshUsers, tmp_path: Path
 ) -> None:

@@ -483,3 +483,28 @@ def test_an_empty_400_is_a_lost_database_not_invalid_input() -> None:
     assert (error.status, error.http_status, error.code) == (503, 400, "database_connection_lost")
     assert _core.transient_failure(lost) is not None
     assert type(_core.error_from_response(response(400, pgrst("23514")))) is ValidationError
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+async def test_a_callers_http_client_is_used_but_never_changed(flavour: str) -> None:
+    # postgrest-py 2.20 wrote the key into the default headers of the http_client it was given.
+    seen, record = counting(lambda request: httpx.Response(200, json=ROW))
+    transport = httpx.MockTransport(record)
+    mine: httpx.Client | httpx.AsyncClient
+    if flavour == "sync":
+        mine = httpx.Client(transport=transport, headers={"X-Mine": "1"})
+        MovementProfilesClient("http://api.test", "anon-key", "user-token", http_client=mine).get(
+            USER
+        )
+    else:
+        mine = httpx.AsyncClient(transport=transport, headers={"X-Mine": "1"})
+        client = AsyncMovementProfilesClient(
+            "http://api.test", "anon-key", "user-token", http_client=mine
+        )
+        await client.get(USER)
+    (request,) = seen
+    assert (request.headers["apikey"], request.headers["X-Mine"]) == ("anon-key", "1")
+    assert request.headers["Authorization"] == "Bearer user-token"
+    assert "apikey" not in mine.headers
+    assert "authorization" not in mine.headers
+    assert str(mine.base_url) == ""

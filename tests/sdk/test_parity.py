@@ -1,5 +1,5 @@
 """The Python enums are the database's allowed values: a migration that adds one fails here until
-`TrainingPreference` / `Goal` follow (README: "Adding an allowed value")."""
+`TrainingPreference` / `Goal` follow (docs/schema.md: "Adding an allowed value")."""
 
 from __future__ import annotations
 

@@ -6,6 +6,10 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+
+# supabase-py is an extra (`movement-profiles[supabase]`): the lowest-versions leg runs the SDK
+# without it, and this file in a venv of its own with supabase-py's lowest release.
+pytest.importorskip("supabase.client")  # not the checkout's supabase/ folder
 from supabase import AsyncClientOptions, ClientOptions, acreate_client, create_client
 
 from movement_profiles import (

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class ExitCode(enum.IntEnum):
-    """The CLI's exit codes, as the README's "Exit codes" lists them."""
+    """The CLI's exit codes, as docs/cli.md's "Exit codes" lists them."""
 
     OK = 0
     SERVICE_ERROR = 1

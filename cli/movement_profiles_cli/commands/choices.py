@@ -2,8 +2,37 @@
 
 `movement_profiles.options` imports only the standard library, so building the command tree (on
 every invocation, `--help` included) does not load the SDK's HTTP stack.
+
+The values are listed below the options, in text as wide as the terminal, and each option shows a
+short name (``PREFERENCE``, ``GOAL``) where Click would print ``[strength_training|running|...]``:
+Rich wraps text between words, so every value stays whole at any width, where the ``|``-joined
+list in the options' narrow column was cut mid-word.
 """
+
+from __future__ import annotations
+
+import enum
 
 from movement_profiles.options import Goal, TrainingPreference
 
-__all__ = ["Goal", "TrainingPreference"]
+__all__ = [
+    "ALLOWED_VALUES_EPILOG",
+    "GOAL_METAVAR",
+    "PREFERENCE_METAVAR",
+    "Goal",
+    "TrainingPreference",
+]
+
+PREFERENCE_METAVAR = "PREFERENCE"
+GOAL_METAVAR = "GOAL"
+
+
+def _values(choices: type[enum.StrEnum]) -> str:
+    return ", ".join(member.value for member in choices)
+
+
+#: The `epilog` of the commands that take values: one paragraph per option.
+ALLOWED_VALUES_EPILOG = (
+    f"Values of --training-preference: {_values(TrainingPreference)}.\n\n"
+    f"Values of --goal: {_values(Goal)}."
+)

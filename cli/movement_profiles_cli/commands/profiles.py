@@ -20,27 +20,37 @@ from movement_profiles_cli.commands._common import (
     connected,
     fail,
 )
-from movement_profiles_cli.commands.choices import Goal, TrainingPreference
+from movement_profiles_cli.commands.choices import (
+    ALLOWED_VALUES_EPILOG,
+    GOAL_METAVAR,
+    PREFERENCE_METAVAR,
+    Goal,
+    TrainingPreference,
+)
 
 app = typer.Typer()
 
 UserIdArgument = Annotated[UUID, typer.Argument(help="The auth user whose profile it is.")]
 
 
-@app.command()
+@app.command(epilog=ALLOWED_VALUES_EPILOG)
 def create(
     training_preferences: Annotated[
         list[TrainingPreference],
         typer.Option(
             "--training-preference",
-            help="How the user likes to train; repeat for several.",
+            help="How the user likes to train; repeat for several (values below).",
+            metavar=PREFERENCE_METAVAR,
             show_default=False,
         ),
     ],
     goals: Annotated[
         list[Goal],
         typer.Option(
-            "--goal", help="What the user trains for; repeat for several.", show_default=False
+            "--goal",
+            help="What the user trains for; repeat for several (values below).",
+            metavar=GOAL_METAVAR,
+            show_default=False,
         ),
     ],
     user_id: Annotated[
@@ -90,20 +100,26 @@ def get(
     output.show_profile(profile, as_json=json_output)
 
 
-@app.command()
+@app.command(epilog=ALLOWED_VALUES_EPILOG)
 def update(
     user_id: UserIdArgument,
     training_preferences: Annotated[
         list[TrainingPreference] | None,
         typer.Option(
             "--training-preference",
-            help="Replace the training preferences; repeat for several.",
+            help="Replace the training preferences; repeat for several (values below).",
+            metavar=PREFERENCE_METAVAR,
             show_default=False,
         ),
     ] = None,
     goals: Annotated[
         list[Goal] | None,
-        typer.Option("--goal", help="Replace the goals; repeat for several.", show_default=False),
+        typer.Option(
+            "--goal",
+            help="Replace the goals; repeat for several (values below).",
+            metavar=GOAL_METAVAR,
+            show_default=False,
+        ),
     ] = None,
     expected_updated_at: Annotated[
         str | None,
@@ -134,13 +150,14 @@ def update(
     output.show_profile(profile, as_json=json_output)
 
 
-@app.command("list")
+@app.command("list", epilog=ALLOWED_VALUES_EPILOG)
 def list_profiles(
     training_preferences: Annotated[
         list[TrainingPreference] | None,
         typer.Option(
             "--training-preference",
-            help="Only profiles that include it; repeat to require several.",
+            help="Only profiles that include it; repeat to require several (values below).",
+            metavar=PREFERENCE_METAVAR,
             show_default=False,
         ),
     ] = None,
@@ -148,7 +165,8 @@ def list_profiles(
         list[Goal] | None,
         typer.Option(
             "--goal",
-            help="Only profiles that include it; repeat to require several.",
+            help="Only profiles that include it; repeat to require several (values below).",
+            metavar=GOAL_METAVAR,
             show_default=False,
         ),
     ] = None,

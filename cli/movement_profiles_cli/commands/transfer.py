@@ -28,9 +28,7 @@ import os
 import sys
 import tempfile
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,7 +252,7 @@ class BatchWriter:
         from movement_profiles import errors
 
         try:
-            # One batch per call; `BatchPipeline` overlaps the batches, so this sends just one.
+            # One batch per call; `write_overlapped` overlaps the batches, so this sends just one.
             self._client.upsert_many(
                 [row.profile for row in rows],
                 batch_size=len(rows),
@@ -274,50 +272,32 @@ class BatchWriter:
         return []
 
 
-class BatchPipeline:
-    """Writes batches with up to `in_flight` of them sent at once, in the order given.
+def write_overlapped(
+    writer: BatchWriter,
+    batches: Iterator[Sequence[ImportRow]],
+    in_flight: int,
+    stop_at_refusal: bool,
+) -> list[BadRow]:
+    """Send the batches with up to `in_flight` of them at once, through the SDK's own pipeline
+    (the one `upsert_many` uses); the refused rows, in line order.
 
     Outcomes are taken in batch order, so reports do not depend on timing. With
     `stop_at_refusal`, a refused row stops sending further batches; the ones already sent are
     still waited for (a write is never abandoned half-way), and their refused rows are reported
     too: with `in_flight` n, a refusal in batch k means batches up to k + n - 1 were sent,
-    whatever the timing.
+    whatever the timing. The first error other than a refusal is raised once every sent batch
+    has finished.
     """
+    from movement_profiles._sync import run_overlapped
 
-    def __init__(self, writer: BatchWriter, in_flight: int) -> None:
-        self._writer = writer
-        self._in_flight = in_flight
+    refused: list[BadRow] = []
 
-    def run(self, batches: Iterator[Sequence[ImportRow]], stop_at_refusal: bool) -> list[BadRow]:
-        """Send the batches; the refused rows, in line order. The first error other than a
-        refusal is raised once every sent batch has finished."""
-        refused: list[BadRow] = []
-        pending: deque[Future[list[BadRow]]] = deque()
-        failure: BaseException | None = None
-        with ThreadPoolExecutor(self._in_flight, thread_name_prefix="import") as executor:
-            for batch in batches:
-                pending.append(executor.submit(self._writer.write, batch))
-                if len(pending) < self._in_flight:
-                    continue
-                failure = _collect(pending.popleft(), refused, failure)
-                if failure is not None or (refused and stop_at_refusal):
-                    break
-            while pending:
-                failure = _collect(pending.popleft(), refused, failure)
-        if failure is not None:
-            raise failure
-        return refused
+    def take(bad_rows: list[BadRow]) -> bool:
+        refused.extend(bad_rows)
+        return stop_at_refusal and bool(bad_rows)
 
-
-def _collect(
-    future: Future[list[BadRow]], refused: list[BadRow], failure: BaseException | None
-) -> BaseException | None:
-    """Add the batch's refused rows to `refused`; the first failure seen, if any."""
-    try:
-        refused.extend(future.result())
-    except Exception as error:
-        return failure or error
-    return failure
+    run_overlapped(batches, writer.write, in_flight, take)
+    return refused
 
 
 def _refusal(error: MovementProfilesError, row: ImportRow) -> BadRow:
@@ -557,9 +537,10 @@ def import_profiles(
         _progress(f"Importing {source.name}", valid_rows) as advance,
     ):
         writer = BatchWriter(client, advance)
-        pipeline = BatchPipeline(writer, in_flight)
         try:
-            refused = pipeline.run(_batches(valid, batch_size), stop_at_refusal=not skip_invalid)
+            refused = write_overlapped(
+                writer, _batches(valid, batch_size), in_flight, stop_at_refusal=not skip_invalid
+            )
         except errors.MovementProfilesError:
             print(
                 f"import stopped: {_plural(writer.written, 'profile')} of {valid_rows:,} "

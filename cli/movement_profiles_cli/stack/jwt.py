@@ -1,16 +1,14 @@
-"""HS256 JSON Web Tokens, as Supabase signs its API keys and user sessions.
+"""HS256 JSON Web Tokens, as Supabase signs its API keys and user sessions, minted with PyJWT.
 
-Twenty lines of standard library instead of a dependency: the CLI mints the local stack's keys
-and development user tokens, and nothing here ever verifies a token (PostgREST does that).
+The CLI mints the local stack's keys and development user tokens; nothing here ever verifies a
+token (PostgREST does that).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from typing import Any
+
+import jwt
 
 DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
 # Supabase's local demo keys carry these claims; minting the same claims with the same default
@@ -19,21 +17,13 @@ DEMO_KEY_ISSUER = "supabase-demo"
 DEMO_KEY_EXPIRY = 1983812996
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _compact_json(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
-
-
 def sign_hs256(claims: dict[str, Any], secret: str) -> str:
-    """Return a compact JWS of `claims` signed with HMAC-SHA256."""
-    header = _b64url(_compact_json({"alg": "HS256", "typ": "JWT"}))
-    payload = _b64url(_compact_json(claims))
-    signing_input = f"{header}.{payload}".encode("ascii")
-    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
-    return f"{header}.{payload}.{_b64url(signature)}"
+    """Return a compact JWS of `claims` signed with HMAC-SHA256.
+
+    PyJWT writes the header as ``{"alg":"HS256","typ":"JWT"}`` and the claims in the order given,
+    so the default secret reproduces Supabase's demo keys byte for byte.
+    """
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def api_key(role: str, secret: str) -> str:

@@ -126,7 +126,7 @@ class StackState:
 
     def save(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        record = asdict(self)
+        record: dict[str, object] = {**asdict(self), **self.client_settings()}
         record["state_dir"] = str(self.state_dir)
         record["runtime_dir"] = str(self.runtime_dir)
         temporary = self.file.with_suffix(".tmp")
@@ -134,12 +134,23 @@ class StackState:
         temporary.chmod(0o600)
         temporary.replace(self.file)
 
+    def client_settings(self) -> dict[str, str]:
+        """What the SDK reads from stack.json without the CLI (docs/sdk.md lists these fields);
+        derived from the rest, so `load` ignores them."""
+        return {
+            "api_url": self.api_url,
+            "anon_key": self.anon_key,
+            "service_role_key": self.service_role_key,
+        }
+
     @classmethod
     def load(cls, state_dir: Path) -> StackState | None:
         try:
             record = json.loads((state_dir / "stack.json").read_text())
         except (OSError, ValueError):
             return None
+        for derived in ("api_url", "anon_key", "service_role_key"):
+            record.pop(derived, None)
         record["state_dir"] = Path(record["state_dir"])
         record["runtime_dir"] = Path(record["runtime_dir"])
         record["pids"] = Pids(**record.get("pids", {}))
