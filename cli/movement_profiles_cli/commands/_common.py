@@ -165,7 +165,12 @@ def resolve_connection(url: str | None, key: str | None, access_token: str | Non
         if not key:
             raise errors.ConfigurationError(f"no API key: set {config.ANON_KEY_ENV} or pass --key")
     url = url or settings.url
-    local = config.local_stack_settings()
+    # Only to word errors for the local stack: a stale stack.json must not stop a command whose
+    # URL and key came from elsewhere.
+    try:
+        local = config.local_stack_settings()
+    except errors.ConfigurationError:
+        local = None
     return Connection(url, key, access_token, local_stack=local is not None and local.url == url)
 
 
