@@ -142,8 +142,10 @@ begin
       hint = 'Use a token issued by Supabase Auth.';
   end if;
 
-  -- Supabase Auth's user tokens are for the audience `authenticated`.
-  if not coalesce(
+  -- Supabase Auth's user tokens are for the audience `authenticated`; a token for another
+  -- audience (another service signed with the same secret) is not a session here. A token
+  -- without aud is let through, as PostgREST does (SECURITY.md, "Known limits").
+  if claims ? 'aud' and not coalesce(
     claims -> 'aud' = '"authenticated"' or claims -> 'aud' @> '["authenticated"]', false
   ) then
     raise sqlstate 'PT401' using
@@ -180,7 +182,7 @@ $$;
 comment on function pre_request.check_jwt_claims() is
   'PostgREST db-pre-request: answers 401 for a token not signed with HS256/ES256/RS256, for anon '
   'outside rpc/movement_profile_options (as 42501), for a role that is not an API role, and for an '
-  'authenticated token without exp or expiring more than a week ahead, with an audience other '
+  'authenticated token without exp or expiring more than a week ahead, for an audience other '
   'than authenticated, or whose sub is missing, not a UUID, or not an existing user. Limits '
   'anon''s and users'' statements to 250 ms.';
 revoke all on function pre_request.check_jwt_claims() from public;

@@ -157,7 +157,9 @@ ATTACKS: dict[str, Forge] = {
     "audience other than authenticated": lambda s, v: signed(
         session_claims(v.attacker, aud="some-other-service"), s.jwt_secret
     ),
-    "no audience": lambda s, v: signed(session_claims(v.attacker, aud=None), s.jwt_secret),
+    "audience a list without authenticated": lambda s, v: signed(
+        session_claims(v.attacker, aud=["some-other-service"]), s.jwt_secret
+    ),
     "claims not an object": lambda s, v: unsigned(HS256, ["authenticated"], "c2ln"),
     "header not JSON": lambda s, v: (
         "bm90IGpzb24." + signed(session_claims(v.attacker), s.jwt_secret).split(".", 1)[1]
