@@ -14,7 +14,7 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,18 +93,30 @@ def as_user(state: StackState, token: str) -> dict[str, str]:
     return {"apikey": state.anon_key, "Authorization": f"Bearer {token}"}
 
 
+def _error_body(
+    status: int, content_type: str, raw: str | bytes, parse: Callable[[], Any]
+) -> dict[str, Any]:
+    """An error's body, checked: JSON by content type and by parsing, an object, with a
+    non-empty message. `raw` is what the assertion messages quote."""
+    assert content_type.startswith("application/json"), (
+        f"{status} answered {content_type!r}, not JSON: {raw[:200]!r}"
+    )
+    body = parse()
+    assert isinstance(body, dict), f"error body is not a JSON object: {raw[:200]!r}"
+    message = body.get("message")
+    assert isinstance(message, str), f"error without a message: {raw[:200]!r}"
+    assert message, f"error with an empty message: {raw[:200]!r}"
+    return body
+
+
 def json_error(response: httpx.Response) -> dict[str, Any]:
     """The JSON error body every 4xx/5xx must carry, with a non-empty message."""
-    content_type = response.headers.get("content-type", "")
-    assert content_type.startswith("application/json"), (
-        f"{response.status_code} answered {content_type!r}, not JSON: {response.text[:200]!r}"
+    return _error_body(
+        response.status_code,
+        response.headers.get("content-type", ""),
+        response.text,
+        response.json,
     )
-    body = response.json()
-    assert isinstance(body, dict), f"error body is not a JSON object: {response.text[:200]!r}"
-    message = body.get("message")
-    assert isinstance(message, str), f"error without a message: {response.text[:200]!r}"
-    assert message, f"error with an empty message: {response.text[:200]!r}"
-    return body
 
 
 def stored_profiles(
@@ -207,13 +219,6 @@ def raw_get(
 
 def gateway_json_error(response: RawResponse) -> dict[str, Any]:
     """The JSON error body every gateway refusal carries: valid UTF-8 JSON, with a message."""
-    content_type = response.headers.get("content-type", "")
-    assert content_type.startswith("application/json"), (
-        f"{response.status} answered {content_type!r}, not JSON: {response.body[:200]!r}"
+    return _error_body(
+        response.status, response.headers.get("content-type", ""), response.body, response.json
     )
-    body = response.json()
-    assert isinstance(body, dict), f"error body is not a JSON object: {response.body[:200]!r}"
-    message = body.get("message")
-    assert isinstance(message, str), f"error without a message: {response.body[:200]!r}"
-    assert message, f"error with an empty message: {response.body[:200]!r}"
-    return body
