@@ -219,14 +219,16 @@ class Bench:
 
 def bare_table_sql(table: str) -> str:
     """A copy of the real table with the same columns, defaults, keys, indexes and grants, and
-    no CHECKs (LIKE copies them only when asked), trigger or RLS: what validation and policies
-    cost is the difference."""
+    no validation (the option columns are plain jsonb, not the domains whose CHECKs validate),
+    trigger or RLS: what validation and policies cost is the difference."""
     return f"""
 create schema if not exists {BARE_SCHEMA};
 grant usage on schema {BARE_SCHEMA} to anon, authenticated, service_role;
 drop table if exists {table};
 create table {table} (like {TABLE} including defaults including indexes);
 alter table {table}
+  alter column training_preferences type jsonb,
+  alter column goals type jsonb,
   add foreign key (user_id) references auth.users (id) on delete cascade;
 revoke all on table {table} from anon, authenticated;
 grant select on table {table} to authenticated;
@@ -257,11 +259,20 @@ def feature_sql(stack: BenchStack, table: str) -> dict[str, str]:
             "and not tgisinternal"
         )
     ]
+    # Validation: the table's own CHECKs, and the columns' domains (whose CHECKs run where a
+    # value of that column is written).
     checks = [
         f"alter table {table} add {definition}"
         for (definition,) in stack.fetch_rows(
             f"select pg_get_constraintdef(oid) from pg_constraint where conrelid = {real} "
             "and contype = 'c'"
+        )
+    ] + [
+        f"alter table {table} alter column {column} type {domain}"
+        for column, domain in stack.fetch_rows(
+            "select quote_ident(attname), atttypid::regtype::text from pg_attribute "
+            f"join pg_type on pg_type.oid = atttypid where attrelid = {real} and attnum > 0 "
+            "and not attisdropped and typtype = 'd'"
         )
     ]
     return {

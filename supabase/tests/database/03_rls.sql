@@ -207,8 +207,8 @@ select results_eq(
   $$,
   $$
     values
-      ('bbbbbbbb-0000-4000-8000-000000000001'::uuid, '["general_health"]'::jsonb),
-      ('bbbbbbbb-0000-4000-8000-000000000002'::uuid, '["lose_fat"]'::jsonb)
+      ('bbbbbbbb-0000-4000-8000-000000000001'::uuid, '["general_health"]'::public.goal_list),
+      ('bbbbbbbb-0000-4000-8000-000000000002'::uuid, '["lose_fat"]'::public.goal_list)
   $$,
   'Ada''s attempt on Grace''s profile left it unchanged; her own update is stored'
 );

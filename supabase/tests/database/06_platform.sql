@@ -158,7 +158,7 @@ select lives_ok(
 );
 select results_eq(
   $$ select goals from public.movement_profiles $$,
-  $$ values ('["rehab"]'::jsonb) $$,
+  $$ values ('["rehab"]'::public.goal_list) $$,
   'the known user reads their profile and no other'
 );
 select lives_ok(
@@ -167,7 +167,7 @@ select lives_ok(
 );
 select results_eq(
   $$ select goals from public.movement_profiles $$,
-  $$ values ('["general_health"]'::jsonb) $$,
+  $$ values ('["general_health"]'::public.goal_list) $$,
   'the update is stored'
 );
 select throws_ok(
