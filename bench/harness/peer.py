@@ -10,6 +10,7 @@ uvicorn master and workers + PostgreSQL; `wrk` is the load generator's own.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import signal
@@ -37,6 +38,7 @@ APP = "story_service.app:app"
 TARGET_RATIO = 10.0
 OPERATIONS = {"get": "GET", "post": "POST", "patch": "PATCH"}
 START_TIMEOUT = 30.0
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class BenchRun(Protocol):
@@ -58,6 +60,12 @@ class BenchRun(Protocol):
 
 #: run_bench.server_timing: PostgREST's Server-Timing phases as it reports them, per method.
 ServerTiming = Callable[[Any], dict[str, dict[str, float]]]
+
+
+def _terminate_with_parent() -> None:
+    """Runs in the peer's process before uvicorn starts: SIGTERM to it when the bench process
+    ends, however it ends (a killed bench must not leave a server on the machine)."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -125,6 +133,7 @@ class PeerService:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_terminate_with_parent,
             )
         try:
             self._wait_until_ready()
