@@ -30,7 +30,8 @@ test: install-test install-lowest ## Lint, type-check, then pgTAP, pytest and th
 soak: install-test ## Minutes of faults under load and fuzzing, on throwaway stacks (SOAK_ARGS="--cycles 30").
 	@bash tests/reliability/soak.sh $(SOAK_ARGS)
 
-lint: install-python
+# The bench extra: mypy checks the bench's peer service, which imports FastAPI and SQLAlchemy.
+lint: install-python install-bench
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
