@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG ?= $(MP_PG)
 
 .PHONY: up down test soak lint generate bench web types install install-test install-system \
-	install-python install-npm install-lowest clean
+	install-python install-bench install-npm install-lowest clean
 
 up: install ## Start the local stack, apply migrations and seed, print URLs and keys (MP_PG=17 for PostgreSQL 17).
 	@$(CLI) stack up $(if $(MP_PG),--pg $(MP_PG))
@@ -30,7 +30,8 @@ test: install-test install-lowest ## Lint, type-check, then pgTAP, pytest and th
 soak: install-test ## Minutes of faults under load and fuzzing, on throwaway stacks (SOAK_ARGS="--cycles 30").
 	@bash tests/reliability/soak.sh $(SOAK_ARGS)
 
-lint: install-python
+# The bench extra: mypy checks the bench's peer service, which imports FastAPI and SQLAlchemy.
+lint: install-python install-bench
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -50,7 +51,8 @@ bench: install-test ## Benchmarks against a throwaway stack (PG=17 for PostgreSQ
 
 install: install-system install-python install-npm
 
-install-test: install
+# The bench extra too: tests/bench starts the bench's peer service against the test stack.
+install-test: install install-bench
 	@$(MAKE) --no-print-directory install-system APT_PACKAGES="$(TEST_APT_PACKAGES)"
 
 install-system: APT_PACKAGES ?= $(STACK_APT_PACKAGES)
@@ -85,6 +87,13 @@ install-lowest: .venv-lowest/.installed .venv-lowest-supabase/.installed
 	@python3 scripts/lowest_pins.py --only supabase > .venv-lowest-supabase/constraints.txt
 	@.venv-lowest-supabase/bin/python -m pip install -q --disable-pip-version-check \
 		--constraint .venv-lowest-supabase/constraints.txt -e '.[cli,supabase,test]'
+	@touch $@
+
+# FastAPI, uvicorn and SQLAlchemy for the bench's peer service (item 7 of `make bench`).
+install-bench: $(VENV)/.installed-bench
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	@$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	@touch $@
 
 install-npm: node_modules/.installed

@@ -10,7 +10,8 @@ measured in this same run, variants interleaved round by round, with the median 
 3. the containment filter at `--profiles` rows through PostgREST, with the GIN indexes and without;
 4. the SDK's `get()`, sync and async, against raw httpx making the same request;
 5. `movement-profiles import` against `COPY` into the same table;
-6. the CLI's start-up (`--help`, `get`).
+6. the CLI's start-up (`--help`, `get`);
+7. the story's design (FastAPI + SQLAlchemy, bench/peers/story_service) as a peer of the gateway.
 
 Results go to bench/results/latest.json, with a row added to bench/results/history.md; the
 summary block of docs/benchmarks.md is rewritten with the table.
@@ -39,7 +40,7 @@ from typing import Any
 
 import httpx
 
-from harness import loadgen, report
+from harness import loadgen, peer, report
 from harness.loadgen import LoadResult, MeasurementError, Summary, interleaved
 from harness.report import Row, rate, ratio_row
 from harness.stack import (
@@ -982,6 +983,10 @@ SECTIONS: dict[str, tuple[str, Callable[[Bench], tuple[list[Row], dict[str, Any]
     "4": ("SDK overhead", bench_sdk),
     "5": ("bulk import", bench_import),
     "6": ("CLI start-up", bench_cli_startup),
+    "7": (
+        "the story's design, FastAPI + SQLAlchemy, as a peer",
+        lambda bench: peer.bench_peer(bench, server_timing),
+    ),
     # Last: it replaces the table's rows with a million random profiles.
     "3": ("filtering at scale", bench_filter),
 }

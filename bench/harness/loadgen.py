@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parents[1]
 WRK_SCRIPT = BENCH_DIR / "wrk" / "profiles.lua"
@@ -142,8 +143,9 @@ def run_wrk(
     users_file: Path | None = None,
     content_profile: str = "",
     cpu_probe: CpuProbe | None = None,
+    api: str = "postgrest",
 ) -> LoadResult:
-    """wrk with bench/wrk/profiles.lua; see the script for the modes."""
+    """wrk with bench/wrk/profiles.lua; see the script for the modes and the APIs."""
     threads = min(LOAD_THREADS, connections)
     command = [
         "wrk",
@@ -161,6 +163,7 @@ def run_wrk(
         apikey,
         str(threads),
         content_profile,
+        api,
     ]
     meter = CpuMeter(cpu_probe)
     meter.start()
@@ -187,10 +190,10 @@ def run_wrk(
     )
 
 
-def _last_json_line(output: str) -> dict[str, object]:
+def _last_json_line(output: str) -> dict[str, Any]:
     for line in reversed(output.splitlines()):
         if line.startswith("{"):
-            parsed: dict[str, object] = json.loads(line)
+            parsed: dict[str, Any] = json.loads(line)
             return parsed
     raise MeasurementError(f"wrk printed no report:\n{output}")
 

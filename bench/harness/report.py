@@ -103,7 +103,8 @@ def render_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-CPU_PARTS = ("postgres", "postgrest", "nginx", "client")
+# peer: the story's service (item 7); wrk: the load generator, where a section measures it.
+CPU_PARTS = ("postgres", "postgrest", "nginx", "client", "peer", "wrk")
 
 
 def render_details(sections: dict[str, dict[str, Any]]) -> str:

@@ -1,7 +1,7 @@
 -- wrk script for the /movement-profiles contract, as a frontend (supabase-js) sends it.
 --
 --   wrk -t2 -c16 -d5s -s bench/wrk/profiles.lua <base URL>/movement_profiles -- \
---       <mode> <users file> <apikey> <threads> [content profile]
+--       <mode> <users file> <apikey> <threads> [content profile] [api]
 --
 -- mode: get | post | patch | fixed
 --   get, patch  round-robin over the users file ("<user id> <access token>" per line); each
@@ -12,6 +12,9 @@
 -- threads: the same number as -t (wrk calls init() of a thread before setup() of the next, so a
 --          thread cannot count its siblings itself).
 -- content profile: a schema other than public (PostgREST's Content-Profile/Accept-Profile).
+-- api: "postgrest" (the default) or "story": the same requests in the story's REST design
+--      (bench/peers/story_service), GET and PUT /movement-profiles/<user id> and POST
+--      /movement-profiles, with the same bodies and tokens and no apikey; patch mode sends PUT.
 --
 -- done() prints one JSON line that bench/harness/loadgen.py parses.
 
@@ -35,6 +38,7 @@ function init(args)
   apikey = args[3]
   local threads_total = tonumber(args[4])
   content_profile = args[5]
+  api = (args[6] ~= nil and args[6] ~= "") and args[6] or "postgrest"
   users = {}
   next_user = 1
   wrapped = 0
@@ -71,6 +75,18 @@ local function profile_headers(headers, write)
   return headers
 end
 
+function story_request(user)
+  local headers = { ["Authorization"] = "Bearer " .. user.token }
+  if mode == "get" then
+    return wrk.format("GET", base_path .. "/" .. user.id, headers)
+  end
+  headers["Content-Type"] = "application/json"
+  if mode == "post" then
+    return wrk.format("POST", base_path, headers, POST_BODY)
+  end
+  return wrk.format("PUT", base_path .. "/" .. user.id, headers, PATCH_BODIES[wrapped % 2 + 1])
+end
+
 function request()
   if mode == "fixed" then
     return wrk.format("GET", base_path, {
@@ -79,6 +95,9 @@ function request()
     })
   end
   local user = next_in_turn()
+  if api == "story" then
+    return story_request(user)
+  end
   local headers = {
     ["apikey"] = apikey,
     ["Authorization"] = "Bearer " .. user.token,
