@@ -53,6 +53,10 @@ run_pgtap() {
     supabase/tests/database/
 }
 
+# Examples per generated property of the fuzzing suites (tests/security): enough to meet every
+# kind of bad input on each run; `make soak` runs thousands.
+export MOVEMENT_PROFILES_FUZZ_EXAMPLES="${MOVEMENT_PROFILES_FUZZ_EXAMPLES:-100}"
+
 # -- PostgreSQL 15 ----------------------------------------------------------------------------------
 leg_started=$SECONDS
 start_stack 15

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 
@@ -157,10 +157,14 @@ def fast_paths(db: psycopg.Connection[tuple[object, ...]]) -> dict[str, str]:
 def fast_path_verdict(
     db: psycopg.Connection[tuple[object, ...]], fast_path: str, value: Any
 ) -> bool:
-    row = db.execute(
-        f"select coalesce({fast_path}, false) from (select %s::jsonb as v) as input",  # type: ignore[arg-type]
-        (Jsonb(value),),
-    ).fetchone()
+    try:
+        row = db.execute(
+            f"select coalesce({fast_path}, false) from (select %s::jsonb as v) as input",  # type: ignore[arg-type]
+            (Jsonb(value),),
+        ).fetchone()
+    except psycopg.errors.UntranslatableCharacter:
+        # "\u0000" is valid JSON but no jsonb: such a value never reaches a CHECK.
+        assume(False)
     assert row is not None
     return bool(row[0])
 
