@@ -11,7 +11,9 @@ measured in this same run, variants interleaved round by round, with the median 
 4. the SDK's `get()`, sync and async, against raw httpx making the same request;
 5. `movement-profiles import` against `COPY` into the same table;
 6. the CLI's start-up (`--help`, `get`);
-7. the story's design (FastAPI + SQLAlchemy, bench/peers/story_service) as a peer of the gateway.
+7. the story's design (FastAPI + SQLAlchemy, bench/peers/story_service) as a peer of the gateway;
+8. the db-pre-request check's database CPU per request (harness/pre_request.py);
+9. GET latency as the table grows to `--profiles` rows (harness/table_growth.py).
 
 Results go to bench/results/latest.json, with a row added to bench/results/history.md; the
 summary block of docs/benchmarks.md is rewritten with the table.
@@ -40,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from harness import loadgen, peer, report
+from harness import loadgen, peer, pre_request, report, table_growth
 from harness.loadgen import LoadResult, MeasurementError, Summary, interleaved
 from harness.report import Row, rate, ratio_row
 from harness.stack import (
@@ -145,13 +147,24 @@ class Bench:
 
         return run
 
-    def pgbench(self, operation: str, table: str = TABLE) -> Callable[[float], LoadResult]:
-        """pgbench running PostgREST's transaction for `operation` on `table`."""
+    def pgbench(
+        self,
+        operation: str,
+        table: str = TABLE,
+        *,
+        clients: int | None = None,
+        pre_request: bool | str = True,
+    ) -> Callable[[float], LoadResult]:
+        """pgbench running PostgREST's transaction for `operation` on `table` (`pre_request`: False
+        leaves out the db-pre-request call, a string replaces it, to tell what it costs)."""
         schema = BARE_SCHEMA if table.startswith(f'"{BARE_SCHEMA}"') else "public"
+        clients = clients or self.connections
+        if not isinstance(pre_request, str):
+            pre_request = self.pre_request_sql if pre_request else "-- without the check"
         if operation == "post":
-            first, per_client = self.fresh_users.first, self.fresh_users.count // self.connections
+            first, per_client = self.fresh_users.first, self.fresh_users.count // clients
         else:
-            first, per_client = STEADY_USERS.first, STEADY_USERS.count // self.connections
+            first, per_client = STEADY_USERS.first, STEADY_USERS.count // clients
         # What PostgREST puts in request.headers for a request through the gateway (which keeps
         # the apikey and sets Host).
         headers = {
@@ -172,7 +185,7 @@ class Bench:
                 "IAT": str(self.stack.issued_at),
                 "EXP": str(self.stack.issued_at + 3600),
                 "HEADERS": json.dumps(headers, separators=(",", ":")),
-                "PRE_REQUEST": self.pre_request_sql,
+                "PRE_REQUEST": pre_request,
             },
         )
         # PostgREST logs in as authenticator and switches role per transaction: so does this.
@@ -183,7 +196,7 @@ class Bench:
                 script,
                 db_url,
                 duration=duration,
-                clients=self.connections,
+                clients=clients,
                 defines={"k": "0"},
                 cpu_probe=self.stack.cpu_seconds,
             )
@@ -987,7 +1000,9 @@ SECTIONS: dict[str, tuple[str, Callable[[Bench], tuple[list[Row], dict[str, Any]
         "the story's design, FastAPI + SQLAlchemy, as a peer",
         lambda bench: peer.bench_peer(bench, server_timing),
     ),
-    # Last: it replaces the table's rows with a million random profiles.
+    "8": ("the db-pre-request check", pre_request.bench_pre_request),
+    # Last, these two: 9 grows the table to --profiles rows, 3 replaces its rows with as many.
+    "9": ("GET latency as the table grows", table_growth.bench_growth),
     "3": ("filtering at scale", bench_filter),
 }
 

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from harness import loadgen, report
+from harness import loadgen, pre_request, report, table_growth
 from harness.loadgen import LoadResult, MeasurementError, Summary
 
 PLACEHOLDERS = {
@@ -120,4 +120,36 @@ def test_results_keep_the_latest_run_and_a_row_per_run(
         "| 2026-01-01T00:00:00Z | `bash bench/run.sh` | 500 | 1 of 1 | none | 0.1 0.2 0.3 |",
         "| 2026-01-02T00:00:00Z | `bash bench/run.sh` | 500 | 0 of 1 | GET via gateway (>= 0.85) "
         "| 0.1 0.2 0.3 |",
+    ]
+
+
+def test_the_checks_cost_is_the_median_of_each_rounds_difference() -> None:
+    # Round 2 was busy for both runs: pairing the rounds keeps it from moving the cost.
+    with_check = Summary.of([result(1, 1, 80), result(1, 1, 160), result(1, 1, 82)])
+    without = Summary.of([result(1, 1, 50), result(1, 1, 130), result(1, 1, 60)])
+    cost = pre_request.paired_cpu_difference(with_check, without)
+    assert cost == {"median": 30.0, "rounds": [30.0, 30.0, 22.0]}
+
+
+def test_the_table_grows_through_the_sizes_up_to_profiles() -> None:
+    assert table_growth.sizes(1_000_000) == [10_000, 100_000, 1_000_000]
+    assert table_growth.sizes(20_000) == [10_000, 20_000]
+    assert table_growth.sizes(5_000) == [5_000]
+
+
+def test_the_growth_table_has_a_row_per_size_and_columns_per_connection_count() -> None:
+    growth = [
+        {"rows": rows, "connections": connections, "p50_ms": p50, "p99_ms": p50 * 2}
+        for rows, connections, p50 in (
+            (10_000, 1, 0.5),
+            (10_000, 16, 6.0),
+            (100_000, 1, 0.6),
+            (100_000, 16, 7.0),
+        )
+    ]
+    assert table_growth.growth_table(growth).splitlines() == [
+        "| rows | 1 conn. p50 ms | 1 conn. p99 ms | 16 conn. p50 ms | 16 conn. p99 ms |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+        "| 10,000 | 0.50 | 1.00 | 6.00 | 12.00 |",
+        "| 100,000 | 0.60 | 1.20 | 7.00 | 14.00 |",
     ]
