@@ -9,7 +9,8 @@ measured in this same run, variants interleaved round by round, with the median 
    table without the CHECKs, trigger and RLS (`bench_bare`, created in the throwaway stack only);
 3. the containment filter at `--profiles` rows through PostgREST, with the GIN indexes and without;
 4. the SDK's `get()`, sync and async, against raw httpx making the same request;
-5. `movement-profiles import` against `COPY` into the same table;
+5. `movement-profiles import` against `COPY` into the same table, `export`, and the peak memory of
+   both (harness/transfer.py);
 6. the CLI's start-up (`--help`, `get`);
 7. the story's design (FastAPI + SQLAlchemy, bench/peers/story_service) as a peer of the gateway;
 8. the db-pre-request check's database CPU per request (harness/pre_request.py);
@@ -26,7 +27,6 @@ import asyncio
 import importlib.util
 import json
 import os
-import resource
 import shlex
 import statistics
 import subprocess
@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from harness import loadgen, peer, pre_request, report, table_growth
+from harness import loadgen, peer, pre_request, report, table_growth, transfer
 from harness.loadgen import LoadResult, MeasurementError, Summary, interleaved
 from harness.report import Row, rate, ratio_row
 from harness.stack import (
@@ -71,7 +71,7 @@ TARGETS = {
     "validation": 0.85,
     "filter_p50_ms": 10.0,
     "sdk_sync": 0.80,
-    "import_rows_per_second": 20_000.0,
+    **transfer.TARGETS,
     "help_seconds": 0.250,
 }
 
@@ -836,102 +836,11 @@ def require_cli_command(bench: Bench, command: str) -> None:
 
 def bench_import(bench: Bench) -> tuple[list[Row], dict[str, Any]]:
     require_cli_command(bench, "import")
-    stack = bench.stack
-    users = UserRange(IMPORT_FIRST, bench.import_rows)
-    stack.create_users(users)
-    profiles_file = bench.workdir / "profiles.jsonl"
-    preferences = ["strength_training", "running", "yoga", "crossfit", "sports", "mixed"]
-    goals = ["build_muscle", "lose_fat", "improve_endurance", "rehab", "general_health"]
-    with profiles_file.open("w") as file:
-        for index, number in enumerate(range(users.first, users.last + 1)):
-            record = {
-                "user_id": user_id(number),
-                "training_preferences": [preferences[index % 6], preferences[(index + 1) % 6]],
-                "goals": [goals[index % 5]],
-            }
-            file.write(json.dumps(record) + "\n")
-    copy_sql = f"copy {TABLE} (user_id, training_preferences, goals) from stdin"
-    copy_rows = [
-        (row["user_id"], json.dumps(row["training_preferences"]), json.dumps(row["goals"]))
-        for row in map(json.loads, profiles_file.read_text().splitlines())
-    ]
+    require_cli_command(bench, "export")
     environment = cli_environment(bench)
-    command = [str(CLI), "import", str(profiles_file)]
-
-    def cpu_with_children() -> dict[str, float]:
-        # The CLI is a child process: its CPU shows in this process's children once it exited.
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return {"client": children.ru_utime + children.ru_stime, **stack.cpu_seconds()}
-
-    def imported_rows() -> int:
-        count = stack.fetch_value(
-            f"select count(*) from {TABLE} where user_id in ({users.ids_sql()})"
-        )
-        return int(count)
-
-    def clean() -> None:
-        stack.delete_profiles(users)
-        stack.vacuum()
-
-    def run_cli(_duration: float) -> LoadResult:
-        meter = loadgen.CpuMeter(cpu_with_children)
-        try:
-            meter.start()
-            seconds = loadgen.time_once(command, env=environment)
-            cpu_us = meter.per_operation(users.count)
-            if (found := imported_rows()) != users.count:
-                raise MeasurementError(f"import wrote {found} rows of {users.count}")
-            return _rows_result(users.count, seconds, cpu_us)
-        finally:
-            clean()
-
-    def run_copy(_duration: float) -> LoadResult:
-        meter = loadgen.CpuMeter(stack.cpu_seconds)
-        try:
-            with stack.connect() as connection:
-                meter.start()
-                started = time.perf_counter()
-                with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-                    for row in copy_rows:
-                        copy.write_row(row)
-                seconds = time.perf_counter() - started
-                cpu_us = meter.per_operation(users.count)
-            if (found := imported_rows()) != users.count:
-                raise MeasurementError(f"COPY wrote {found} rows of {users.count}")
-            return _rows_result(users.count, seconds, cpu_us)
-        finally:
-            clean()
-
-    clean()
-    results = interleaved({"import": lambda: run_cli(0), "copy": lambda: run_copy(0)}, bench.runs)
-    cli_rate = results["import"].per_second
-    rows = [
-        Row(
-            item="5",
-            measurement=f"`movement-profiles import` of {users.count:,} profiles (JSONL)",
-            result=f"{cli_rate:,.0f} rows/s ({users.count / cli_rate:.1f} s)",
-            baseline=f"COPY into the same table: {results['copy'].per_second:,.0f} rows/s",
-            ratio=report.paired_ratio(results["import"], results["copy"]),
-            target=f">= {TARGETS['import_rows_per_second']:,.0f} rows/s",
-            met=cli_rate >= TARGETS["import_rows_per_second"],
-        )
-    ]
-    return rows, {
-        "results": results,
-        "command": shlex.join(command),
-        "note": "cpu_us is CPU microseconds per row: the CLI (client) and each server",
-    }
-
-
-def _rows_result(rows: int, seconds: float, cpu_us: dict[str, float]) -> LoadResult:
-    return LoadResult(
-        per_second=rows / seconds,
-        p50_ms=seconds * 1000,
-        p99_ms=seconds * 1000,
-        count=rows,
-        seconds=seconds,
-        cpu_us=cpu_us,
-    )
+    users = (IMPORT_FIRST, bench.import_rows)
+    setup = transfer.TransferBench(bench.stack, CLI, environment, bench.workdir, *users, bench.runs)
+    return transfer.bench_transfer(setup)
 
 
 # -- 6. CLI start-up --------------------------------------------------------------------------
@@ -994,7 +903,7 @@ SECTIONS: dict[str, tuple[str, Callable[[Bench], tuple[list[Row], dict[str, Any]
     "1": ("contract: GET, POST, PATCH", bench_contract),
     "2": ("validation and RLS cost", bench_validation),
     "4": ("SDK overhead", bench_sdk),
-    "5": ("bulk import", bench_import),
+    "5": ("bulk import and export", bench_import),
     "6": ("CLI start-up", bench_cli_startup),
     "7": (
         "the story's design, FastAPI + SQLAlchemy, as a peer",
@@ -1014,7 +923,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per variant (median)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--profiles", type=int, default=1_000_000, help="rows for item 3")
-    parser.add_argument("--import-rows", type=int, default=100_000, help="rows for item 5")
+    parser.add_argument("--import-rows", type=int, default=1_000_000, help="rows for item 5")
     parser.add_argument(
         "--only", default=",".join(SECTIONS), help="comma-separated items, e.g. 1,3"
     )

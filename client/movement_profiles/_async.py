@@ -309,13 +309,25 @@ class AsyncMovementProfilesClient:
         never skips or repeats a row because of concurrent inserts.
         """
         _core.check_page_size(page_size)
+        return self._iter_profiles(page_size)
+
+    def iter_pages(
+        self, page_size: int = _core.MAX_PAGE_SIZE
+    ) -> AsyncIterator[builtins.list[MovementProfile]]:
+        """The profiles of `iter_all`, one list per request (at most `page_size` each), for a
+        caller that handles a page at a time."""
+        _core.check_page_size(page_size)
         return self._iter_pages(page_size)
 
-    async def _iter_pages(self, page_size: int) -> AsyncIterator[MovementProfile]:
-        after: UUID | None = None
-        while page := await self._run(_core.page_after(after, page_size)):
+    async def _iter_profiles(self, page_size: int) -> AsyncIterator[MovementProfile]:
+        async for page in self._iter_pages(page_size):
             for profile in page:
                 yield profile
+
+    async def _iter_pages(self, page_size: int) -> AsyncIterator[builtins.list[MovementProfile]]:
+        after: UUID | None = None
+        while page := await self._run(_core.page_after(after, page_size)):
+            yield page
             after = page[-1].user_id
 
     # -- lifetime -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import pydantic
+import pydantic_core
 
 from movement_profiles import errors
 from movement_profiles.models import (
@@ -42,6 +43,7 @@ from movement_profiles.models import (
     allowed_values_detail,
     aware_datetime,
     parse_uuid,
+    plain_create_row,
 )
 from movement_profiles.options import OPTION_COLUMNS
 
@@ -223,7 +225,12 @@ def transient_failure(response: Response) -> errors.ServiceUnavailableError | No
     if (
         response.status >= 500
         or response.status == 429
-        or _database_connection_lost(response.status, _error_payload(response))
+        # Only a 400 can be that; the body of any other (an export's page of a thousand
+        # profiles) is not parsed here a first time.
+        or (
+            response.status == 400
+            and _database_connection_lost(response.status, _error_payload(response))
+        )
     ):
         mapped = error_from_response(response)
         assert isinstance(mapped, errors.ServiceUnavailableError)
@@ -327,6 +334,14 @@ def _json_body(response: Response) -> Any:
 
 def _check(response: Response, *, expected: int | Collection[int] = (200,), not_found: str) -> Any:
     """The response's JSON when its status is expected; else the mapped error is raised."""
+    _check_status(response, expected=expected, not_found=not_found)
+    return _json_body(response) if response.body else None
+
+
+def _check_status(
+    response: Response, *, expected: int | Collection[int] = (200,), not_found: str
+) -> None:
+    """Raise the mapped error unless the response's status is expected."""
     statuses = {expected} if isinstance(expected, int) else set(expected)
     if response.status not in statuses:
         if 200 <= response.status < 300:
@@ -336,7 +351,6 @@ def _check(response: Response, *, expected: int | Collection[int] = (200,), not_
                 http_status=response.status,
             )
         raise error_from_response(response, not_found=not_found)
-    return _json_body(response) if response.body else None
 
 
 _PROFILE_LIST: pydantic.TypeAdapter[list[MovementProfile]] = pydantic.TypeAdapter(
@@ -364,6 +378,16 @@ def parse_profiles(data: Any) -> list[MovementProfile]:
         return _PROFILE_LIST.validate_python(data)
     except pydantic.ValidationError as error:
         raise _unexpected_row(error) from None
+
+
+def parse_profiles_body(response: Response) -> list[MovementProfile]:
+    """The profiles of a response body, parsed and validated in one pass of pydantic-core: a
+    page of an export costs a fifth of `json.loads` and `parse_profiles`. A body that does not
+    pass goes that slower way, for its exact error."""
+    try:
+        return _PROFILE_LIST.validate_json(response.body)
+    except pydantic.ValidationError:
+        return parse_profiles(_json_body(response))
 
 
 def _content_range_total(response: Response) -> int | None:
@@ -549,7 +573,8 @@ def page_after(after: UUID | None, page_size: int) -> Operation[list[MovementPro
     if after is not None:
         params.append(("user_id", f"gt.{after}"))
     response = yield Request("GET", TABLE, params=tuple(params))
-    return parse_profiles(_check(response, not_found="no profiles"))
+    _check_status(response, not_found="no profiles")
+    return parse_profiles_body(response)
 
 
 def delete(user_id: UUID | str) -> Operation[None]:
@@ -601,34 +626,37 @@ def _upsert_row(
     # import validates each row once. Only mappings are validated here.
     if isinstance(item, MovementProfile):
         return _stored_profile_row(item, keep_identity)
-    if keep_identity:
-        if not isinstance(item, Mapping):
-            raise errors.ValidationError(
-                "keep_identity needs stored profiles (MovementProfile or a mapping with id, "
-                f"created_at and updated_at), got {type(item).__name__}",
-                code="invalid_argument",
-            )
-        profile = _coerce(
-            MovementProfileCreate, {column: item.get(column) for column in UPSERT_COLUMNS}
+    if not keep_identity:
+        return _created_row(item)
+    if not isinstance(item, Mapping):
+        raise errors.ValidationError(
+            "keep_identity needs stored profiles (MovementProfile or a mapping with id, "
+            f"created_at and updated_at), got {type(item).__name__}",
+            code="invalid_argument",
         )
-    else:
-        profile = _coerce(MovementProfileCreate, item)
+    row = _created_row({column: item.get(column) for column in UPSERT_COLUMNS})
+    for column in ("id", "created_at", "updated_at"):
+        if item.get(column) is None:
+            raise errors.ValidationError(
+                f"{column} is required to keep identity", code="invalid_argument", hint=column
+            )
+    row["id"] = str(parse_uuid(item["id"], field="id"))
+    for column in ("created_at", "updated_at"):
+        row[column] = aware_datetime(item[column], field=column).isoformat()
+    return row
+
+
+def _created_row(item: MovementProfileCreate | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(item, Mapping):
+        plain = plain_create_row(item)
+        if plain is not None:
+            return plain
+    profile = _coerce(MovementProfileCreate, item)
     if profile.user_id is None:
         raise errors.ValidationError(
             "user_id is required to upsert", code="invalid_argument", hint="user_id"
         )
-    row = _created_profile_row(profile, profile.user_id)
-    if keep_identity:
-        assert isinstance(item, Mapping)
-        for column in ("id", "created_at", "updated_at"):
-            if item.get(column) is None:
-                raise errors.ValidationError(
-                    f"{column} is required to keep identity", code="invalid_argument", hint=column
-                )
-        row["id"] = str(parse_uuid(item["id"], field="id"))
-        for column in ("created_at", "updated_at"):
-            row[column] = aware_datetime(item[column], field=column).isoformat()
-    return row
+    return _created_profile_row(profile, profile.user_id)
 
 
 def _created_profile_row(profile: MovementProfileCreate, user_id: UUID) -> dict[str, Any]:
@@ -708,7 +736,9 @@ def upsert_batch(batch: UpsertBatch) -> Operation[int]:
             "Content-Type": "application/json",
             "Prefer": "resolution=merge-duplicates,return=minimal,count=exact",
         },
-        body=_encode(batch.rows),
+        # pydantic-core's encoder: the same compact UTF-8 JSON as `_encode`, in a fifth of the
+        # time, which a bulk import spends on every row.
+        body=pydantic_core.to_json(batch.rows),
     )
     _check(response, expected=(200, 201), not_found="no profiles")
     written = _content_range_total(response)

@@ -153,3 +153,40 @@ def test_the_growth_table_has_a_row_per_size_and_columns_per_connection_count() 
         "| 10,000 | 0.50 | 1.00 | 6.00 | 12.00 |",
         "| 100,000 | 0.60 | 1.20 | 7.00 | 14.00 |",
     ]
+
+
+def test_each_process_reports_its_own_peak_resident_set() -> None:
+    """Item 5's memory numbers: a large process does not lend its peak to the next one (as
+    `getrusage(RUSAGE_CHILDREN)`'s maximum over all children would)."""
+    from harness.transfer import run_process
+
+    python = [sys.executable, "-c"]
+    large = run_process([*python, "block = bytearray(80_000_000); print(len(block))"], env={})
+    small = run_process([*python, "print(1)"], env={})
+    assert large.stdout.strip() == "80000000"
+    assert large.peak_rss_mb >= 80
+    assert small.peak_rss_mb < large.peak_rss_mb - 60
+    with pytest.raises(MeasurementError, match="exited 3"):
+        run_process([*python, "raise SystemExit(3)"], env={})
+
+
+def test_the_transfer_rows_check_every_target() -> None:
+    from harness import transfer
+
+    def summary(per_second: float) -> Summary:
+        return Summary.of([LoadResult(per_second, 1.0, 1.0, 1, 1.0)])
+
+    results = {"import": summary(40_000), "copy": summary(50_000), "export": summary(60_000)}
+    peaks = {"import": [90.0, 95.0], "export": [60.0, 250.0]}
+    growth = [{"rows": 10_000, "import_seconds": 1.0, "import_peak_rss_mb": 55.0,
+               "export_seconds": 0.5, "export_peak_rss_mb": 54.0}, {"rows": 1_000_000}]  # fmt: skip
+    rows = transfer.transfer_rows(1_000_000, results, peaks, [1_000_100], growth)
+    assert [(row.target, row.met) for row in rows] == [
+        (">= 0.60", True),
+        (">= 50,000 rows/s", True),
+        ("< 200 MB", True),
+        ("< 200 MB", False),
+        ("", None),
+    ]
+    assert rows[0].ratio == pytest.approx(0.8)
+    assert "95 MB" in rows[2].result

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -11,6 +14,7 @@ from movement_profiles_cli.commands.profile_files import (
     FileProblem,
     RecordWriter,
     SourceRow,
+    jsonl_lines,
     parse_array_cell,
     read_rows,
 )
@@ -27,7 +31,7 @@ RECORD = {
 
 
 def rows(text: str, file_format: FileFormat) -> list[SourceRow]:
-    return list(read_rows(io.StringIO(text, newline=""), file_format))
+    return list(read_rows(io.BytesIO(text.encode()), file_format))
 
 
 def test_jsonl_counts_lines_as_an_editor_does_and_skips_blank_ones() -> None:
@@ -108,9 +112,23 @@ def test_csv_headers_that_cannot_work(header: str, message: str) -> None:
 
 
 def test_text_that_is_not_utf8_is_a_file_problem() -> None:
-    stream = io.TextIOWrapper(io.BytesIO(b'{"a": "\xff"}\n'), encoding="utf-8")
-    with pytest.raises(FileProblem, match="UTF-8"):
-        list(read_rows(stream, FileFormat.jsonl))
+    for file_format in FileFormat:
+        with pytest.raises(FileProblem, match="UTF-8"):
+            list(read_rows(io.BytesIO(b'{"a": "\xff"}\n'), file_format))
+
+
+def test_lines_end_as_in_text_mode_and_a_byte_order_mark_is_not_part_of_line_1() -> None:
+    text = '\ufeff{"user_id": "a"}\r\n{"user_id": "b"}\r{"user_id": "c"}\n\r\n{"user_id": "d"}'
+    assert rows(text, FileFormat.jsonl) == [
+        SourceRow(1, fields={"user_id": "a"}),
+        SourceRow(2, fields={"user_id": "b"}),
+        SourceRow(3, fields={"user_id": "c"}),
+        SourceRow(5, fields={"user_id": "d"}),
+    ]
+    text_lines = list(enumerate(io.StringIO("a\rb\r\r\nc\r", newline=""), start=1))
+    assert text_lines == [(1, "a\r"), (2, "b\r"), (3, "\r\n"), (4, "c\r")]
+    lines = jsonl_lines(io.BytesIO(b"a\rb\r\r\nc\r"))
+    assert [(number, line.decode()) for number, line in lines] == text_lines
 
 
 @pytest.mark.parametrize("file_format", list(FileFormat))
@@ -137,3 +155,38 @@ def test_csv_export_joins_arrays_with_a_pipe() -> None:
         f"{RECORD['id']},{USER},strength_training|yoga,rehab,"
         f"{RECORD['created_at']},{RECORD['updated_at']}",
     ]
+
+
+def test_an_export_page_is_written_as_each_profile_printed_alone() -> None:
+    """`export` writes a page at a time: the same bytes as `json.dumps` of each profile's
+    `--json` record, whatever the timestamps' fractions and offsets."""
+    from movement_profiles import MovementProfile
+    from movement_profiles_cli.commands.output import profile_record, profile_records
+
+    moments = [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    ]
+    profiles = [
+        MovementProfile(
+            id=uuid.uuid4(),
+            user_id=uuid.uuid4(),
+            training_preferences=["yoga", "strength_training"][: 1 + index % 2],
+            goals=["rehab"],
+            created_at=moment,
+            updated_at=moments[index - 1],
+        )
+        for index, moment in enumerate(moments)
+    ]
+    jsonl = io.StringIO(newline="")
+    RecordWriter(jsonl, FileFormat.jsonl).write_all(profile_records(profiles))
+    assert jsonl.getvalue() == "".join(
+        json.dumps(profile_record(profile), ensure_ascii=False) + "\n" for profile in profiles
+    )
+    csv_page, csv_rows = io.StringIO(newline=""), io.StringIO(newline="")
+    RecordWriter(csv_page, FileFormat.csv).write_all(profile_records(profiles))
+    one_by_one = RecordWriter(csv_rows, FileFormat.csv)
+    for profile in profiles:
+        one_by_one.write(profile_record(profile))
+    assert csv_page.getvalue() == csv_rows.getvalue()

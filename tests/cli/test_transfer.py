@@ -442,3 +442,96 @@ def test_default_batches_fit_in_an_eighth_of_the_platforms_statement_timeout(
         db.execute("alter role service_role reset statement_timeout")
         db.execute("notify pgrst, 'reload schema'")
         time.sleep(1)
+
+
+# -- streaming: two passes over the file ----------------------------------------------------------
+
+LARGE_FILE_ROWS = 20_000
+
+
+def test_a_bad_row_at_the_end_of_a_large_file_writes_nothing(
+    cli: Cli, db: Database, tmp_path: Path
+) -> None:
+    """The first pass reads to the end before anything is sent: the last line still stops it."""
+    users = [uuid.uuid4() for _ in range(LARGE_FILE_ROWS)]
+    file = tmp_path / "profiles.jsonl"
+    file.write_text(
+        jsonl([profile(user) for user in users])
+        + jsonl([profile(users[1]), profile(uuid.uuid4(), goals=("dance",))])
+    )
+    result = cli.run("import", str(file))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    *reports, summary = stderr_lines(result.stderr)
+    assert reports == [
+        f"line {LARGE_FILE_ROWS + 1}: user_id {users[1]} already appears on line 2",
+        f'line {LARGE_FILE_ROWS + 2}: goals contains an invalid value: "dance"',
+    ]
+    assert summary.startswith(f"error: 2 invalid rows in {file}; nothing was written")
+    assert count_profiles(db, users) == 0
+
+
+def test_standard_input_is_read_twice_through_a_temporary_copy(
+    cli: Cli, fresh_users: FreshUsers, db: Database
+) -> None:
+    good, bad, also_good = fresh_users(3)
+    content = jsonl([profile(good), profile(bad, goals=()), profile(also_good, ("running",))])
+    stopped = cli.run("import", "-", "--format", "jsonl", input=content)
+    assert stopped.exit_code == ExitCode.INVALID_INPUT
+    assert count_profiles(db, [good, bad, also_good]) == 0
+    outcome = cli.run("import", "-", "--format", "jsonl", "--skip-invalid", "--json", input=content)
+    assert outcome.exit_code == 0, outcome.stderr
+    assert json.loads(outcome.stdout)["imported"] == 2
+    assert stored_profile(db, also_good)[:2] == (["running"], ["rehab"])  # type: ignore[index]
+    assert stored_profile(db, bad) is None
+
+
+def test_rows_in_other_forms_are_judged_and_sent_like_the_usual_ones(
+    cli: Cli, fresh_users: FreshUsers, db: Database, tmp_path: Path
+) -> None:
+    """Rows the shortcut leaves to the models (another UUID form, empty identity columns) and
+    restoring rows all arrive."""
+    plain, braced, empty_identity, restored = fresh_users(4)
+    stored_id = uuid.uuid4()
+    file = tmp_path / "profiles.jsonl"
+    file.write_text(
+        jsonl(
+            [
+                profile(plain),
+                {**profile(braced), "user_id": "{" + str(braced).upper() + "}"},
+                {**profile(empty_identity), "id": None, "created_at": None, "updated_at": None},
+                {
+                    **profile(restored),
+                    "id": str(stored_id),
+                    "created_at": "2026-01-02T03:04:05.5+01:00",
+                    "updated_at": "2026-01-02T03:04:05.5+01:00",
+                },
+            ]
+        )
+    )
+    assert cli.json("import", str(file))["imported"] == 4
+    assert count_profiles(db, [plain, braced, empty_identity, restored]) == 4
+    row = db.execute(
+        "select id, created_at from public.movement_profiles where user_id = %s", (restored,)
+    ).fetchone()
+    assert row is not None
+    assert str(row[0]) == str(stored_id)
+
+
+def test_a_file_changed_between_the_passes_is_not_imported(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from movement_profiles_cli.commands import transfer
+
+    file = tmp_path / "profiles.jsonl"
+    file.write_text(jsonl([profile(uuid.uuid4())]))
+    check = transfer.ImportSource.check
+
+    def check_then_change(source: transfer.ImportSource) -> transfer.Checked:
+        checked = check(source)
+        file.write_text(jsonl([profile(uuid.uuid4()), profile(uuid.uuid4())]))
+        return checked
+
+    monkeypatch.setattr(transfer.ImportSource, "check", check_then_change)
+    result = cli.run("import", str(file))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "changed after it was validated; nothing was written" in result.stderr

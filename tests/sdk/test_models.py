@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from movement_profiles import (
     Goal,
@@ -14,8 +16,11 @@ from movement_profiles import (
     TrainingPreference,
     ValidationError,
 )
+from movement_profiles.models import plain_create_row
 
 PREFERENCES_ALLOWED = "Allowed values: strength_training, running, yoga, crossfit, sports, mixed"
+PREFERENCE_VALUES = [member.value for member in TrainingPreference]
+GOAL_VALUES = [member.value for member in Goal]
 GOALS_ALLOWED = "Allowed values: build_muscle, lose_fat, improve_endurance, rehab, general_health"
 
 
@@ -177,3 +182,54 @@ def test_update_validates_the_arrays_it_is_given() -> None:
 def test_sdk_validation_error_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="goals"):
         MovementProfileUpdate(goals=[])
+
+
+# -- the shortcut of bulk imports -----------------------------------------------------------------
+
+_UUID = "0b7c1a3e-5a4f-4c2e-9d1b-2f6a8e4c7d90"
+_shortcut_arrays = st.one_of(
+    st.lists(st.sampled_from([*PREFERENCE_VALUES, *GOAL_VALUES, "Yoga", "", 1]), max_size=4),
+    st.lists(st.sampled_from([*TrainingPreference, *Goal]), max_size=3),
+    st.tuples(st.sampled_from(PREFERENCE_VALUES)),
+    st.none(),
+    st.text(max_size=5),
+)
+_shortcut_user_ids = st.one_of(
+    st.just(_UUID),
+    st.just(_UUID.upper()),
+    st.just("{" + _UUID + "}"),
+    st.just(_UUID.replace("-", "")),
+    st.just(uuid.UUID(_UUID)),
+    st.just(_UUID[:-1] + "g"),
+    st.none(),
+    st.text(max_size=40),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.fixed_dictionaries(
+        {},
+        optional={
+            "user_id": _shortcut_user_ids,
+            "training_preferences": _shortcut_arrays,
+            "goals": _shortcut_arrays,
+            "id": st.just(_UUID),
+        },
+    )
+)
+def test_the_shortcut_gives_the_models_json_or_leaves_the_row_to_it(data: dict[str, Any]) -> None:
+    """`plain_create_row` holds no rule of its own: whatever it returns is what the model
+    makes of the same input."""
+    row = plain_create_row(data)
+    if row is None:
+        return
+    assert row == MovementProfileCreate.model_validate(data).to_json()
+
+
+def test_the_shortcut_takes_the_usual_form_and_only_that() -> None:
+    usual = {"user_id": _UUID.upper(), "training_preferences": ["yoga"], "goals": ["rehab"]}
+    assert plain_create_row(usual) == {**usual, "user_id": _UUID}
+    assert plain_create_row({**usual, "goals": [Goal.REHAB]}) is None  # valid, for the model
+    assert plain_create_row({**usual, "goals": ["rehab", "rehab"]}) is None
+    assert plain_create_row({**usual, "id": _UUID}) is None

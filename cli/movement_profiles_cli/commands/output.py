@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
 
@@ -27,6 +28,16 @@ def profile_record(profile: MovementProfile) -> dict[str, Any]:
     """A profile as JSON-ready values, the columns in table order: `--json`, `export` and
     `import` share this shape."""
     return profile.model_dump(mode="json")
+
+
+def profile_records(profiles: Sequence[MovementProfile]) -> list[dict[str, Any]]:
+    """`profile_record` of each profile, in one call of pydantic's serializer (an export's
+    page at a time)."""
+    records: list[dict[str, Any]] = _PROFILE_LIST.dump_python(list(profiles), mode="json")
+    return records
+
+
+_PROFILE_LIST: TypeAdapter[list[MovementProfile]] = TypeAdapter(list[MovementProfile])
 
 
 def print_json(value: object) -> None:

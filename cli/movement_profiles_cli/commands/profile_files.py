@@ -15,13 +15,16 @@ either its values joined by `|` (`strength_training|yoga`, what `export` writes)
 
 from __future__ import annotations
 
+import codecs
 import csv
 import enum
+import io
 import json
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 #: The columns of a stored profile, in the order `export` writes them.
 PROFILE_COLUMNS = ("id", "user_id", "training_preferences", "goals", "created_at", "updated_at")
@@ -57,30 +60,62 @@ class SourceRow:
     problem: str | None = None
 
 
-def read_rows(stream: TextIO, file_format: FileFormat) -> Iterator[SourceRow]:
-    """Yield each record of `stream` with the line it starts on (1-based, as editors count)."""
+def read_rows(stream: IO[bytes], file_format: FileFormat) -> Iterator[SourceRow]:
+    """Yield each record of `stream` (the file's bytes) with the line it starts on (1-based, as
+    editors count), reading as it goes."""
+    if file_format is FileFormat.jsonl:
+        for line_number, line in jsonl_lines(stream):
+            record = jsonl_record(line_number, line)
+            if record is not None:
+                yield record
+        return
+    # utf-8-sig: a byte-order mark (spreadsheet exports write one) is not part of line 1.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
-        if file_format is FileFormat.jsonl:
-            yield from _read_jsonl(stream)
-        else:
-            yield from _read_csv(stream)
+        yield from _read_csv(text)
     except UnicodeDecodeError as error:
         raise FileProblem(f"the file is not UTF-8 text ({error.reason})") from None
+    finally:
+        # The caller owns `stream` (it may read it again): the wrapper must not close it.
+        text.detach()
 
 
-def _read_jsonl(stream: TextIO) -> Iterator[SourceRow]:
-    for line_number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield SourceRow(line_number, problem=f"not valid JSON ({error.msg})")
-            continue
-        if not isinstance(value, dict):
-            yield SourceRow(line_number, problem="expected a JSON object")
-            continue
-        yield SourceRow(line_number, fields=value)
+# A lone carriage return ends a line too, as in text mode with newline="".
+_LONE_CARRIAGE_RETURN = re.compile(rb"(?<=\r)(?!\n)")
+
+
+def jsonl_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The lines of a JSON Lines file as bytes, numbered from 1, without decoding them (the
+    fast way to the JSON parser): split where text mode with newline="" splits (`\\n`, `\\r\\n`
+    and a lone `\\r`), with line 1's byte-order mark removed."""
+    number = 0
+    for chunk in stream:
+        if number == 0 and chunk.startswith(codecs.BOM_UTF8):
+            chunk = chunk[len(codecs.BOM_UTF8) :]
+        pieces: Iterable[bytes] = (
+            _LONE_CARRIAGE_RETURN.split(chunk) if b"\r" in chunk[:-2] else (chunk,)
+        )
+        for line in pieces:
+            if line:  # the split after a final lone `\r` leaves nothing behind it
+                number += 1
+                yield number, line
+
+
+def jsonl_record(line_number: int, line: bytes) -> SourceRow | None:
+    """The record of one line of a JSON Lines file, or None for a blank line."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise FileProblem(f"the file is not UTF-8 text ({error.reason})") from None
+    if not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        return SourceRow(line_number, problem=f"not valid JSON ({error.msg})")
+    if not isinstance(value, dict):
+        return SourceRow(line_number, problem="expected a JSON object")
+    return SourceRow(line_number, fields=value)
 
 
 def _read_csv(stream: TextIO) -> Iterator[SourceRow]:
@@ -168,14 +203,23 @@ class RecordWriter:
             self._csv.writerow(PROFILE_COLUMNS)
 
     def write(self, record: Mapping[str, Any]) -> None:
+        self.write_all((record,))
+
+    def write_all(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Write the records, a page at a time: one write call for all of them."""
         if self._format is FileFormat.jsonl:
-            self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._stream.write("".join(f"{_JSON_ENCODER.encode(record)}\n" for record in records))
             return
-        self._csv.writerow(
+        self._csv.writerows(
             [
                 CSV_ARRAY_SEPARATOR.join(record[column])
                 if column in ARRAY_COLUMNS
                 else record[column]
                 for column in PROFILE_COLUMNS
             ]
+            for record in records
         )
+
+
+# What `json.dumps(record, ensure_ascii=False)` writes, without building an encoder a record.
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)

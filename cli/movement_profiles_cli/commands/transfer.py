@@ -1,14 +1,17 @@
 """`movement-profiles import FILE` and `movement-profiles export`: profiles in bulk.
 
-Import validates every row before it writes any: a file with a bad row writes nothing (unless
-`--skip-invalid`), and every bad row is reported with its line number and the reason, in the
-database's own words. Each row is validated once, into the SDK model that is then sent as it is;
-the file is read once and its valid rows are held in memory until written (about 1 kB each). Then
-it upserts on user_id, in batches (one request and one transaction each), so importing the same
-file twice is harmless. Up to `--in-flight` batches are sent at once, so the client encodes the
-next batch while the database writes the last. Export pages through every profile by user_id and
-writes what import reads; a file that carries `id`, `created_at` and `updated_at` is restored with
-them.
+Import reads the file twice, and holds neither the file nor its rows. The first pass validates
+every row: a file with a bad row writes nothing (unless `--skip-invalid`), and every bad row is
+reported with its line number and the reason, in the database's own words. It keeps only the bad
+rows and, for the check that no user_id appears twice, 24 bytes a row (24 MB for a million rows).
+The second pass reads the file again and sends its valid rows in batches as it reads them:
+upserts on user_id (one request and one transaction each), so importing the same file twice is
+harmless. Up to `--in-flight` batches are sent at once, so the client reads and encodes the next
+batch while the database writes the last; no more are held. Standard input cannot be read twice:
+the first pass copies it to an unnamed temporary file, which the second reads (and which is gone
+when the import ends). Export pages through every profile by user_id, writing each page as it
+comes while the next is fetched, and writes what import reads; a file that carries `id`,
+`created_at` and `updated_at` is restored with them.
 
 One rule import cannot check beforehand: a profile's user must exist in auth.users (the
 `user_id` foreign key). A batch the database refuses for it is split until the rows at fault are
@@ -21,18 +24,19 @@ hosted project's users come from Supabase Auth).
 
 from __future__ import annotations
 
-import gc
-import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import IO, TYPE_CHECKING, Annotated, Any, NamedTuple, TextIO, TypeVar
 from uuid import UUID
 
 import typer
@@ -56,14 +60,17 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-    from movement_profiles import MovementProfile, MovementProfileCreate, MovementProfilesClient
+    from movement_profiles import MovementProfilesClient
     from movement_profiles.errors import FieldProblem, MovementProfilesError
     from movement_profiles_cli.commands._common import Connection
 
 app = typer.Typer()
 
+T = TypeVar("T")
+
 #: The columns a row may carry besides user_id and the arrays, restored as given.
 IDENTITY_COLUMNS = ("id", "created_at", "updated_at")
+_IDENTITY_COLUMN_SET = frozenset(IDENTITY_COLUMNS)
 #: The SDK's largest batch: fewer, larger transactions are what make a bulk import fast.
 DEFAULT_BATCH_SIZE = 1000
 #: Batches sent at once: two keep both the client and the database busy; more only queue.
@@ -73,25 +80,19 @@ DEFAULT_IN_FLIGHT = 2
 # -- reading and validating -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ImportRow:
-    """A valid row: its line, and the profile to send, validated (a `MovementProfile` when the
-    row restores an id and timestamps)."""
+class ImportRow(NamedTuple):
+    """A valid row: its line, the fields to send (the SDK validates them again as it sends, the
+    cheap way for rows in the usual form), and whether they restore an id and timestamps."""
 
     line: int
-    profile: MovementProfileCreate | MovementProfile
+    fields: dict[str, Any]
+    keeps_identity: bool
 
     @property
     def user_id(self) -> UUID:
-        user_id = self.profile.user_id
-        assert user_id is not None, "validate_row requires a user_id"
-        return user_id
+        from movement_profiles.models import parse_uuid
 
-    @property
-    def keeps_identity(self) -> bool:
-        from movement_profiles import MovementProfile
-
-        return isinstance(self.profile, MovementProfile)
+        return parse_uuid(self.fields["user_id"])
 
 
 @dataclass(frozen=True)
@@ -105,44 +106,90 @@ class BadRow:
         return f"line {self.line}: {self.problem}"
 
 
+def row_to_send(line: int, fields: dict[str, Any]) -> ImportRow:
+    """A record as it is sent: identity columns left empty are left out, and the row restores
+    identity when it carries all three (the first pass made sure it has all or none)."""
+    if not _IDENTITY_COLUMN_SET.isdisjoint(fields):
+        if "id" in fields and None not in (fields.get(column) for column in IDENTITY_COLUMNS):
+            return ImportRow(line, fields, True)
+        fields = {
+            key: value
+            for key, value in fields.items()
+            if value is not None or key not in IDENTITY_COLUMNS
+        }
+    return ImportRow(line, fields, False)
+
+
+def plain_row_judge() -> Callable[[int, dict[str, Any]], ImportRow | None]:
+    """The judge of rows in the form `export` writes (and most files have): it returns the row
+    when it is valid in that form, None when `validate_row` must judge it. The same rules by the
+    SDK's shortcut (`plain_create_row`), about five times faster than building its model. Made
+    once per pass: the SDK is imported once, not once a row (that would cost a second a
+    million rows)."""
+    from movement_profiles.errors import ValidationError
+    from movement_profiles.models import (
+        CREATE_FIELDS,
+        aware_datetime,
+        parse_uuid,
+        plain_create_row,
+    )
+
+    plain_size = len(CREATE_FIELDS)
+    restoring_size = plain_size + len(IDENTITY_COLUMNS)
+
+    def plain_row(line: int, fields: dict[str, Any]) -> ImportRow | None:
+        if len(fields) == plain_size:
+            return None if plain_create_row(fields) is None else ImportRow(line, fields, False)
+        if len(fields) != restoring_size:
+            return None
+        try:
+            if plain_create_row({column: fields[column] for column in CREATE_FIELDS}) is None:
+                return None
+            parse_uuid(fields["id"], field="id")
+            aware_datetime(fields["created_at"], field="created_at")
+            aware_datetime(fields["updated_at"], field="updated_at")
+        except (KeyError, ValidationError):
+            return None
+        return ImportRow(line, fields, True)
+
+    return plain_row
+
+
 def validate_row(row: SourceRow) -> ImportRow | BadRow:
     """The row as the SDK's models judge it: a record to send, or every problem in one line."""
-    from movement_profiles import MovementProfile, MovementProfileCreate, errors
+    from movement_profiles import MovementProfileCreate, errors
     from movement_profiles.models import aware_datetime, parse_uuid
 
     if row.fields is None:
         return BadRow(row.line, row.problem or "cannot be read")
     fields = dict(row.fields)
     problems: list[str] = []
-    identity: dict[str, Any] = {}
+    identity = 0
     for column in IDENTITY_COLUMNS:
         value = fields.pop(column, None)
         if value is None:
             continue
+        identity += 1
         try:
             if column == "id":
-                identity[column] = parse_uuid(value, field=column)
+                parse_uuid(value, field=column)
             else:
-                identity[column] = aware_datetime(value, field=column)
+                aware_datetime(value, field=column)
         except errors.ValidationError as error:
             problems.extend(problem.message for problem in error.problems)
-    if identity and len(identity) < len(IDENTITY_COLUMNS) and not problems:
+    if identity and identity < len(IDENTITY_COLUMNS) and not problems:
         # Restoring is all or nothing: a row keeps its id and timestamps, or gets new ones.
         problems.append("id, created_at and updated_at go together: give all three, or none")
     if fields.get("user_id") is None:
         # The model allows none (a user creating their own profile); an import names the user.
         problems.append("user_id is required")
     try:
-        profile = MovementProfileCreate.model_validate(fields)
+        MovementProfileCreate.model_validate(fields)
     except errors.ValidationError as error:
         problems.extend(_worded(problem) for problem in error.problems)
     if problems:
         return BadRow(row.line, "; ".join(problems))
-    if identity:
-        # Every part was validated above: assembling them must not validate a second time.
-        stored = MovementProfile.model_construct(**dict(profile), **identity)
-        return ImportRow(row.line, stored)
-    return ImportRow(row.line, profile)
+    return row_to_send(row.line, row.fields)
 
 
 def _worded(problem: FieldProblem) -> str:
@@ -152,29 +199,78 @@ def _worded(problem: FieldProblem) -> str:
     return problem.message
 
 
-def validated_rows(rows: Iterator[SourceRow]) -> Iterator[ImportRow | BadRow]:
-    """Each row validated, and a user_id seen before reported as a bad row."""
-    first_line: dict[UUID, int] = {}
-    for row in rows:
-        result = validate_row(row)
-        if isinstance(result, ImportRow):
-            user_id = result.user_id
-            if user_id in first_line:
-                result = BadRow(
-                    result.line, f"user_id {user_id} already appears on line {first_line[user_id]}"
-                )
-            else:
-                first_line[user_id] = result.line
-        yield result
+class FirstLines:
+    """The line where each user_id first appears, to report the rows that repeat one, in 24
+    bytes a row: ids and line numbers are packed into arrays (a set of a million UUID objects
+    would take 100 MB), spread by hash over buckets that are checked one at a time at the end."""
+
+    _BUCKETS = 256
+
+    def __init__(self) -> None:
+        self._ids = [bytearray() for _ in range(self._BUCKETS)]
+        self._lines = [array("Q") for _ in range(self._BUCKETS)]
+
+    def add(self, user_id: bytes, line: int) -> None:
+        bucket = hash(user_id) % self._BUCKETS
+        self._ids[bucket] += user_id
+        self._lines[bucket].append(line)
+
+    def repeats(self) -> Iterator[BadRow]:
+        """A bad row for each line whose user_id an earlier line has."""
+        for ids, first_line in self._first_lines():
+            for user_id, line in ids:
+                first = first_line[user_id]
+                if first != line:
+                    yield BadRow(
+                        line, f"user_id {UUID(bytes=user_id)} already appears on line {first}"
+                    )
+
+    def user_ids(self) -> Iterator[UUID]:
+        """Each user_id once."""
+        for _, first_line in self._first_lines():
+            for user_id in first_line:
+                yield UUID(bytes=user_id)
+
+    def _first_lines(self) -> Iterator[tuple[list[tuple[bytes, int]], dict[bytes, int]]]:
+        for packed, lines in zip(self._ids, self._lines, strict=True):
+            data = bytes(packed)
+            ids = [(data[at * 16 : at * 16 + 16], line) for at, line in enumerate(lines)]
+            first_line: dict[bytes, int] = {}
+            for user_id, line in ids:
+                first_line.setdefault(user_id, line)
+            yield ids, first_line
 
 
-def _batches(rows: Sequence[ImportRow], size: int) -> Iterator[Sequence[ImportRow]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+def _user_key(row: ImportRow) -> bytes:
+    """The row's user_id as 16 bytes: straight from the hex of the usual form, else parsed."""
+    user_id = row.fields["user_id"]
+    if type(user_id) is str and len(user_id) == 36:
+        try:
+            return bytes.fromhex(user_id.replace("-", ""))
+        except ValueError:
+            pass
+    return row.user_id.bytes
 
 
-class SourceFile:
-    """The file to import; standard input (`-`) is read into memory first."""
+@dataclass
+class Checked:
+    """What the first pass keeps: the count, the bad rows, and where each user_id first is."""
+
+    rows: int
+    invalid: list[BadRow]
+    first_lines: FirstLines
+
+    @property
+    def valid_rows(self) -> int:
+        return self.rows - len(self.invalid)
+
+
+class ImportSource:
+    """The file to import, read once to validate and once to write, a line at a time.
+
+    Standard input (`-`) is copied, as the first pass reads it, to an unnamed temporary file
+    that the second pass reads: it cannot be read twice, and holding it would cost its size.
+    """
 
     def __init__(self, path: Path, file_format: FileFormat | None) -> None:
         self.path = path
@@ -187,34 +283,148 @@ class SourceFile:
                 ExitCode.INVALID_INPUT,
             )
         self.format: FileFormat = chosen
-        self._stdin_text = self._read_stdin() if self.is_stdin else None
+        self._spooled: IO[bytes] | None = None
+        self._stat: tuple[int, int] | None = None
 
     @property
     def name(self) -> str:
         return "standard input" if self.is_stdin else str(self.path)
 
-    def _read_stdin(self) -> str:
+    def __enter__(self) -> ImportSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._spooled is not None:
+            self._spooled.close()
+
+    def check(self) -> Checked:
+        """The first pass: every row judged, nothing kept but the bad rows and `FirstLines`."""
+        rows = 0
+        invalid: list[BadRow] = []
+        first_lines = FirstLines()
+        with self._reading(first_pass=True) as stream:
+            for row in self._judged(stream):
+                rows += 1
+                if isinstance(row, BadRow):
+                    invalid.append(row)
+                    continue
+                first_lines.add(_user_key(row), row.line)
+        invalid.extend(first_lines.repeats())
+        invalid.sort(key=lambda bad_row: bad_row.line)
+        return Checked(rows, invalid, first_lines)
+
+    def valid_rows(self, skipped: Iterable[int]) -> Iterator[ImportRow]:
+        """The second pass: the rows to send, in file order, but those on the `skipped` lines
+        (the bad rows of the first pass)."""
+        from movement_profiles_cli.commands.profile_files import (
+            jsonl_lines,
+            jsonl_record,
+            read_rows,
+        )
+
+        skip = set(skipped)
+        json_object = json_object_parser()
+        with self._reading(first_pass=False) as stream:
+            if self.format is FileFormat.jsonl:
+                for line, text in jsonl_lines(stream):
+                    if line in skip:
+                        continue
+                    fields = json_object(text)
+                    if fields is None:
+                        record = jsonl_record(line, text)
+                        if record is None or record.fields is None:
+                            continue
+                        fields = record.fields
+                    yield row_to_send(line, fields)
+                return
+            for record in read_rows(stream, self.format):
+                if record.line not in skip and record.fields is not None:
+                    yield row_to_send(record.line, record.fields)
+
+    def _judged(self, stream: IO[bytes]) -> Iterator[ImportRow | BadRow]:
+        from movement_profiles_cli.commands.profile_files import (
+            jsonl_lines,
+            jsonl_record,
+            read_rows,
+        )
+
+        if self.format is FileFormat.csv:
+            for record in read_rows(stream, self.format):
+                yield validate_row(record)
+            return
+        json_object = json_object_parser()
+        plain_row = plain_row_judge()
+        for line, text in jsonl_lines(stream):
+            fields = json_object(text)
+            row = None if fields is None else plain_row(line, fields)
+            if row is None:
+                # Anything but a valid row in the usual form: judged (and worded) the thorough
+                # way, from the text as the standard library parses it.
+                parsed = jsonl_record(line, text)
+                if parsed is not None:
+                    yield validate_row(parsed)
+            else:
+                yield row
+
+    @contextmanager
+    def _reading(self, *, first_pass: bool) -> Iterator[IO[bytes]]:
         try:
-            # utf-8-sig: a byte-order mark (spreadsheet exports write one) is not part of line 1.
-            return sys.stdin.buffer.read().decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            fail(f"{self.name} is not UTF-8 text ({error.reason})", ExitCode.INVALID_INPUT)
-
-    def _open(self) -> TextIO:
-        if self._stdin_text is not None:
-            return io.StringIO(self._stdin_text, newline="")
-        return self.path.open(encoding="utf-8-sig", newline="")
-
-    def rows(self) -> Iterator[ImportRow | BadRow]:
-        from movement_profiles_cli.commands.profile_files import read_rows
-
-        try:
-            with self._open() as stream:
-                yield from validated_rows(read_rows(stream, self.format))
+            if self.is_stdin:
+                yield self._spooled_stdin()
+                return
+            with self.path.open("rb") as stream:
+                self._check_unchanged(os.fstat(stream.fileno()), first_pass)
+                yield stream
         except FileProblem as problem:
             fail(f"{self.name}: {problem}", ExitCode.INVALID_INPUT)
         except OSError as error:
             fail(f"cannot read {self.name}: {error.strerror or error}", ExitCode.INVALID_INPUT)
+
+    def _spooled_stdin(self) -> IO[bytes]:
+        if self._spooled is None:
+            # Copied a block at a time: memory stays flat however much arrives. Closed with
+            # the source (`__exit__`), which deletes it.
+            self._spooled = tempfile.TemporaryFile()  # noqa: SIM115
+            shutil.copyfileobj(sys.stdin.buffer, self._spooled)
+        self._spooled.seek(0)
+        return self._spooled
+
+    def _check_unchanged(self, stat: os.stat_result, first_pass: bool) -> None:
+        # The second pass must read what the first validated.
+        seen = (stat.st_size, stat.st_mtime_ns)
+        if first_pass:
+            self._stat = seen
+        elif seen != self._stat:
+            fail(
+                f"{self.name} changed after it was validated; nothing was written: import it again",
+                ExitCode.INVALID_INPUT,
+            )
+
+
+def json_object_parser() -> Callable[[bytes], dict[str, Any] | None]:
+    """A line's JSON object by pydantic-core's parser (a third of `json.loads`' time), or None
+    when it has none: then the standard library's parser has the last word, and its error."""
+    from pydantic_core import from_json
+
+    def json_object(line: bytes) -> dict[str, Any] | None:
+        try:
+            value = from_json(line)
+        except ValueError:
+            return None
+        return value if type(value) is dict else None
+
+    return json_object
+
+
+def _batches(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -254,7 +464,7 @@ class BatchWriter:
         try:
             # One batch per call; `write_overlapped` overlaps the batches, so this sends just one.
             self._client.upsert_many(
-                [row.profile for row in rows],
+                [row.fields for row in rows],
                 batch_size=len(rows),
                 keep_identity=keep_identity,
                 max_in_flight=1,
@@ -274,7 +484,7 @@ class BatchWriter:
 
 def write_overlapped(
     writer: BatchWriter,
-    batches: Iterator[Sequence[ImportRow]],
+    batches: Iterable[Sequence[ImportRow]],
     in_flight: int,
     stop_at_refusal: bool,
 ) -> list[BadRow]:
@@ -360,7 +570,7 @@ def _project_url(url: str) -> str:
 
 
 def add_missing_auth_users(
-    user_ids: Sequence[UUID], connection: Connection, state_dir: Path | None
+    user_ids: Iterable[UUID], connection: Connection, state_dir: Path | None
 ) -> int:
     """Add the user_ids auth.users lacks, on the local stack only; how many were added."""
     from movement_profiles_cli.stack.errors import StackError
@@ -380,39 +590,26 @@ def add_missing_auth_users(
             f"not {connection.url}: users of a hosted project come from Supabase Auth",
             ExitCode.INVALID_INPUT,
         )
-    if not user_ids:
-        return 0
-    # One statement from a file: ten thousand ids do not fit on a command line.
-    values = ",".join(f"('{user_id}'::uuid)" for user_id in user_ids)
-    statement = (
-        f"with added as (insert into auth.users (id) values {values} "
-        "on conflict (id) do nothing returning 1) select count(*) from added;\n"
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", encoding="utf-8") as script:
-        script.write(statement)
-        script.flush()
+    # The ids go through a file that psql copies in: a million of them fit in no statement.
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="ascii") as ids:
+        ids.writelines(f"{user_id}\n" for user_id in user_ids)
+        ids.flush()
+        # psql expands no variables in \\copy's file name: quoted here, as psql reads quotes.
+        quoted_name = "'" + ids.name.replace("'", "''") + "'"
+        script = (
+            "create temporary table import_users (id uuid not null);\n"
+            f"\\copy import_users from {quoted_name}\n"
+            "with added as (insert into auth.users (id) select id from import_users "
+            "on conflict (id) do nothing returning 1) select count(*) from added;\n"
+        )
         try:
-            output = LocalStack.open(directory).psql("--file", script.name)
+            output = LocalStack.open(directory).psql(script=script)
         except StackError as error:
             fail(str(error), ExitCode.SERVICE_ERROR)
     return int(output.strip() or 0)
 
 
 # -- the commands ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def _rows_kept_out_of_garbage_collection() -> Iterator[None]:
-    """Reading a large file builds many objects that all stay alive until written; the cyclic
-    garbage collector would scan them again and again (half the client's time at 100,000 rows).
-    They hold no reference cycles, so collection waits until they are read, and then leaves them
-    out (`gc.freeze`)."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 def _report(bad_rows: Sequence[BadRow]) -> None:
@@ -486,94 +683,91 @@ def import_profiles(
         sdk_client,
     )
 
-    source = SourceFile(file, file_format)
-    invalid: list[BadRow] = []
-    valid: list[ImportRow] = []
-    with _rows_kept_out_of_garbage_collection():
-        for row in source.rows():
-            if isinstance(row, BadRow):
-                invalid.append(row)
-            else:
-                valid.append(row)
-    valid_rows = len(valid)
-    outcome: dict[str, Any] = {
-        "file": source.name,
-        "format": source.format.value,
-        "rows": valid_rows + len(invalid),
-        "imported": 0,
-        "users_created": 0,
-        "invalid": [],
-    }
+    with ImportSource(file, file_format) as source:
+        checked = source.check()
+        invalid = checked.invalid
+        valid_rows = checked.valid_rows
+        outcome: dict[str, Any] = {
+            "file": source.name,
+            "format": source.format.value,
+            "rows": checked.rows,
+            "imported": 0,
+            "users_created": 0,
+            "invalid": [],
+        }
 
-    def finish(refused: Sequence[BadRow]) -> None:
-        bad_rows = sorted([*invalid, *refused], key=lambda bad_row: bad_row.line)
-        outcome["invalid"] = [{"line": row.line, "problem": row.problem} for row in bad_rows]
-        _report(bad_rows)
-        if json_output:
-            from movement_profiles_cli.commands.output import print_json
+        def finish(refused: Sequence[BadRow]) -> None:
+            bad_rows = sorted([*invalid, *refused], key=lambda bad_row: bad_row.line)
+            outcome["invalid"] = [{"line": row.line, "problem": row.problem} for row in bad_rows]
+            _report(bad_rows)
+            if json_output:
+                from movement_profiles_cli.commands.output import print_json
 
-            print_json(outcome)
+                print_json(outcome)
 
-    if invalid and not skip_invalid:
-        finish(())
-        fail(
-            f"{_plural(len(invalid), 'invalid row')} in {source.name}; nothing was written "
-            f"(fix them, or pass --skip-invalid to import the {_plural(valid_rows, 'valid row')})",
-            ExitCode.INVALID_INPUT,
-        )
+        if invalid and not skip_invalid:
+            finish(())
+            fail(
+                f"{_plural(len(invalid), 'invalid row')} in {source.name}; nothing was written "
+                "(fix them, or pass --skip-invalid to import the "
+                f"{_plural(valid_rows, 'valid row')})",
+                ExitCode.INVALID_INPUT,
+            )
 
-    try:
-        connection = resolve_connection(url, key, access_token)
-    except errors.ConfigurationError as error:
-        fail(describe(error), exit_code_for(error))
-    if create_missing_users:
-        outcome["users_created"] = add_missing_auth_users(
-            [row.user_id for row in valid], connection, state_dir
-        )
-
-    refused: list[BadRow] = []
-    with (
-        sdk_client(connection) as client,
-        _progress(f"Importing {source.name}", valid_rows) as advance,
-    ):
-        writer = BatchWriter(client, advance)
         try:
-            refused = write_overlapped(
-                writer, _batches(valid, batch_size), in_flight, stop_at_refusal=not skip_invalid
+            connection = resolve_connection(url, key, access_token)
+        except errors.ConfigurationError as error:
+            fail(describe(error), exit_code_for(error))
+        if create_missing_users:
+            outcome["users_created"] = add_missing_auth_users(
+                checked.first_lines.user_ids(), connection, state_dir
             )
-        except errors.MovementProfilesError:
+
+        refused: list[BadRow] = []
+        with (
+            sdk_client(connection) as client,
+            _progress(f"Importing {source.name}", valid_rows) as advance,
+        ):
+            writer = BatchWriter(client, advance)
+            try:
+                rows = source.valid_rows(bad_row.line for bad_row in invalid)
+                refused = write_overlapped(
+                    writer, _batches(rows, batch_size), in_flight, stop_at_refusal=not skip_invalid
+                )
+            except errors.MovementProfilesError:
+                print(
+                    f"import stopped: {_plural(writer.written, 'profile')} of {valid_rows:,} "
+                    "were written before this error",
+                    file=sys.stderr,
+                )
+                raise
+        outcome["imported"] = writer.written
+        finish(refused)
+        if refused and not skip_invalid:
+            remedy = (
+                "create the missing users (on the local stack: --create-missing-users)"
+                if any(row.missing_user for row in refused)
+                else "fix them"
+            )
+            fail(
+                f"the database refused {_plural(len(refused), 'row')}; import stopped after "
+                f"writing {_plural(writer.written, 'profile')} of {valid_rows:,}. To finish, "
+                f"{remedy} and "
+                "import again: rows already written are simply overwritten",
+                ExitCode.INVALID_INPUT,
+            )
+        if not json_output:
+            skipped = len(invalid) + len(refused)
             print(
-                f"import stopped: {_plural(writer.written, 'profile')} of {valid_rows:,} "
-                "were written before this error",
-                file=sys.stderr,
+                f"Imported {_plural(writer.written, 'profile')} from {source.name}"
+                + (f"; skipped {_plural(skipped, 'invalid row')}" if skipped else "")
+                + (
+                    f"; created {_plural(outcome['users_created'], 'auth user')}"
+                    if outcome["users_created"]
+                    else ""
+                )
+                + "."
             )
-            raise
-    outcome["imported"] = writer.written
-    finish(refused)
-    if refused and not skip_invalid:
-        remedy = (
-            "create the missing users (on the local stack: --create-missing-users)"
-            if any(row.missing_user for row in refused)
-            else "fix them"
-        )
-        fail(
-            f"the database refused {_plural(len(refused), 'row')}; import stopped after writing "
-            f"{_plural(writer.written, 'profile')} of {valid_rows:,}. To finish, {remedy} and "
-            "import again: rows already written are simply overwritten",
-            ExitCode.INVALID_INPUT,
-        )
-    if not json_output:
-        skipped = len(invalid) + len(refused)
-        print(
-            f"Imported {_plural(writer.written, 'profile')} from {source.name}"
-            + (f"; skipped {_plural(skipped, 'invalid row')}" if skipped else "")
-            + (
-                f"; created {_plural(outcome['users_created'], 'auth user')}"
-                if outcome["users_created"]
-                else ""
-            )
-            + "."
-        )
 
 
 @app.command("export")
@@ -603,7 +797,7 @@ def export_profiles(
 ) -> None:
     """Write every profile, ordered by user_id, in the format `import` reads."""
     from movement_profiles_cli.commands._common import connected
-    from movement_profiles_cli.commands.output import profile_record
+    from movement_profiles_cli.commands.output import profile_records
     from movement_profiles_cli.commands.profile_files import RecordWriter
 
     chosen = file_format or (format_from_suffix(output_path) if output_path else None)
@@ -619,10 +813,10 @@ def export_profiles(
             _progress("Exporting", None) as advance,
         ):
             writer = RecordWriter(stream, chosen)
-            for profile in client.iter_all(page_size=page_size):
-                writer.write(profile_record(profile))
-                exported += 1
-                advance(1)
+            for page in _fetched_ahead(client.iter_pages(page_size=page_size)):
+                writer.write_all(profile_records(page))
+                exported += len(page)
+                advance(len(page))
         if output_path is not None and temporary is not None:
             temporary.replace(output_path)
     except BrokenPipeError:
@@ -645,3 +839,13 @@ def _open_output(path: Path | None) -> Iterator[TextIO]:
         return
     with path.open("w", encoding="utf-8", newline="") as stream:
         yield stream
+
+
+def _fetched_ahead(pages: Iterator[T]) -> Iterator[T]:
+    """`pages`, each fetched in a thread while the caller handles the one before: the database
+    and the client work at once. One page is ahead at most, so memory holds two."""
+    with ThreadPoolExecutor(1, thread_name_prefix="movement-profiles-export") as executor:
+        following = executor.submit(next, pages, None)
+        while (page := following.result()) is not None:
+            following = executor.submit(next, pages, None)
+            yield page
