@@ -434,7 +434,7 @@ def bench_validation(bench: Bench) -> tuple[list[Row], dict[str, Any]]:
                 results[f"{kind} {layer} real"],
                 "bare table",
                 results[f"{kind} {layer} bare"],
-                minimum=TARGETS["validation"] if layer == "db" else None,
+                minimum=TARGETS["validation"],
                 unit="rows/s",
             )
         )
