@@ -73,8 +73,11 @@ IDENTITY_COLUMNS = ("id", "created_at", "updated_at")
 _IDENTITY_COLUMN_SET = frozenset(IDENTITY_COLUMNS)
 #: The SDK's largest batch: fewer, larger transactions are what make a bulk import fast.
 DEFAULT_BATCH_SIZE = 1000
-#: Batches sent at once: two keep both the client and the database busy; more only queue.
-DEFAULT_IN_FLIGHT = 2
+#: Batches sent at once. Each batch's commit waits for its WAL flush; with more transactions in
+#: flight PostgreSQL flushes several commits at once. A million rows on two cores: 33,000 rows/s
+#: with 2, 42,500 with 4, 47,000 with 8. Four take four connections of PostgREST's pool (of 10
+#: locally) for the import's duration; `--in-flight` lowers it on a busy project.
+DEFAULT_IN_FLIGHT = 4
 
 
 # -- reading and validating -----------------------------------------------------------------------
