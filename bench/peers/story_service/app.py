@@ -55,6 +55,18 @@ def _own_profile(session: Session, user_id: uuid.UUID) -> MovementProfile:
     return profile
 
 
+def _saved(session: DbSession, profile: MovementProfile) -> MovementProfile:
+    """Commit, then read back what the database wrote (the trigger sets updated_at); a unique or
+    foreign-key violation becomes the HTTP error the story's contract gives it."""
+    try:
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise HTTPException(errors.integrity_error_status(error), str(error.orig)) from None
+    session.refresh(profile)
+    return profile
+
+
 @app.post(
     "/movement-profiles", response_model=MovementProfileRead, status_code=status.HTTP_201_CREATED
 )
@@ -63,13 +75,7 @@ def create_profile(
 ) -> MovementProfile:
     profile = MovementProfile(user_id=caller, **body.model_dump())
     session.add(profile)
-    try:
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise HTTPException(errors.integrity_error_status(error), str(error.orig)) from None
-    session.refresh(profile)
-    return profile
+    return _saved(session, profile)
 
 
 @app.get("/movement-profiles/{user_id}", response_model=MovementProfileRead)
@@ -86,10 +92,4 @@ def update_profile(
     profile = _own_profile(session, user_id)
     for field, value in body.model_dump(exclude_unset=True).items():
         setattr(profile, field, value)
-    try:
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise HTTPException(errors.integrity_error_status(error), str(error.orig)) from None
-    session.refresh(profile)
-    return profile
+    return _saved(session, profile)

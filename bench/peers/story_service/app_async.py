@@ -58,6 +58,18 @@ async def _own_profile(session: AsyncSession, user_id: uuid.UUID) -> MovementPro
     return profile
 
 
+async def _saved(session: DbSession, profile: MovementProfile) -> MovementProfile:
+    """Commit, then read back what the database wrote (the trigger sets updated_at); a unique or
+    foreign-key violation becomes the HTTP error the story's contract gives it."""
+    try:
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        raise HTTPException(errors.integrity_error_status(error), str(error.orig)) from None
+    await session.refresh(profile)
+    return profile
+
+
 @app.post(
     "/movement-profiles", response_model=MovementProfileRead, status_code=status.HTTP_201_CREATED
 )
@@ -66,13 +78,7 @@ async def create_profile(
 ) -> MovementProfile:
     profile = MovementProfile(user_id=caller, **body.model_dump())
     session.add(profile)
-    try:
-        await session.commit()
-    except IntegrityError as error:
-        await session.rollback()
-        raise HTTPException(errors.integrity_error_status(error), str(error.orig)) from None
-    await session.refresh(profile)
-    return profile
+    return await _saved(session, profile)
 
 
 @app.get("/movement-profiles/{user_id}", response_model=MovementProfileRead)
@@ -91,10 +97,4 @@ async def update_profile(
     profile = await _own_profile(session, user_id)
     for field, value in body.model_dump(exclude_unset=True).items():
         setattr(profile, field, value)
-    try:
-        await session.commit()
-    except IntegrityError as error:
-        await session.rollback()
-        raise HTTPException(errors.integrity_error_status(error), str(error.orig)) from None
-    await session.refresh(profile)
-    return profile
+    return await _saved(session, profile)
