@@ -9,7 +9,15 @@ from __future__ import annotations
 import builtins
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -301,6 +309,19 @@ class AsyncMovementProfilesClient:
 
     async def _upsert_batch(self, batch: _core.UpsertBatch) -> int:
         return await self._run(_core.upsert_batch(batch))
+
+    async def upsert_json_rows(self, rows: Sequence[bytes], *, keep_identity: bool = False) -> int:
+        """Upsert rows that are already JSON, in one request and one transaction; rows written.
+
+        For a caller that has validated its rows with the SDK's rules already and holds them as
+        text, such as an import that checked a whole file first: each item is one JSON object
+        with the `upsert_many` fields (``id``, ``created_at`` and ``updated_at`` too with
+        `keep_identity`), and is sent as it is, without being parsed again. Nothing here looks
+        inside the rows: the database checks every row, and a batch it refuses raises the same
+        errors as `upsert_many` (`ValidationError`, `ConflictError`) with nothing written.
+        Service key only; 1 to 1,000 rows.
+        """
+        return await self._run(_core.upsert_json_rows(rows, keep_identity))
 
     def iter_all(self, page_size: int = _core.MAX_PAGE_SIZE) -> AsyncIterator[MovementProfile]:
         """Every profile the caller may read, ordered by user_id, fetched `page_size` at a time.

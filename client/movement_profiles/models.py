@@ -133,19 +133,29 @@ def plain_create_row(data: Mapping[str, Any]) -> dict[str, Any] | None:
     (a `UUID` object, braces, enum members) and every invalid input go to the model, which gives
     the verdict and the error.
     """
-    if data.keys() != _CREATE_FIELD_SET:
+    if not is_plain_create_row(data):
         return None
-    user_id = data["user_id"]
-    preferences = data["training_preferences"]
-    goals = data["goals"]
-    if (
-        type(user_id) is not str
-        or not _HYPHENATED_UUID.fullmatch(user_id)
-        or not _plainly_allowed("training_preferences", preferences)
-        or not _plainly_allowed("goals", goals)
-    ):
-        return None
-    return {"user_id": user_id.lower(), "training_preferences": preferences, "goals": goals}
+    return {
+        "user_id": data["user_id"].lower(),
+        "training_preferences": data["training_preferences"],
+        "goals": data["goals"],
+    }
+
+
+def is_plain_create_row(data: Mapping[str, Any]) -> bool:
+    """Whether `plain_create_row` takes `data`: a valid profile in the plain form, which the
+    database reads exactly as the model does (so it may be sent as it was written)."""
+    return (
+        data.keys() == _CREATE_FIELD_SET
+        and is_hyphenated_uuid(data["user_id"])
+        and _plainly_allowed("training_preferences", data["training_preferences"])
+        and _plainly_allowed("goals", data["goals"])
+    )
+
+
+def is_hyphenated_uuid(value: object) -> bool:
+    """A UUID string in the 8-4-4-4-12 form (either case), the form the database writes."""
+    return type(value) is str and _HYPHENATED_UUID.fullmatch(value) is not None
 
 
 def _check_option_array(column: str, value: object) -> object:

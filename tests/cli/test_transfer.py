@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from movement_profiles.options import ALLOWED_VALUES
 from movement_profiles_cli.commands._common import ExitCode
 from movement_profiles_cli.stack.state import StackState
 from tests.cli.conftest import Cli, Database, create_users, delete_users, stored_profile
@@ -535,3 +539,108 @@ def test_a_file_changed_between_the_passes_is_not_imported(
     result = cli.run("import", str(file))
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "changed after it was validated; nothing was written" in result.stderr
+
+
+# -- rows sent as written -------------------------------------------------------------------------
+
+#: Lines of the spelled-out file: enough to meet every spelling below many times.
+SPELLED_ROWS = 400
+
+
+def _spelled(rng: random.Random, fields: list[tuple[str, object]]) -> str:
+    """One JSON object with `fields` as a person or another program might spell it: any key
+    order, spaces and tabs anywhere JSON allows them, characters escaped as `\\uXXXX`, and
+    keys given twice (an earlier decoy, which the later value overrides)."""
+
+    def string(text: str) -> str:
+        if text and rng.random() < 0.3:
+            at = rng.randrange(len(text))
+            text = json.dumps(text[:at])[1:-1] + f"\\u{ord(text[at]):04x}" + text[at + 1 :]
+            return f'"{text}"'
+        return json.dumps(text)
+
+    def value(item: object) -> str:
+        if isinstance(item, list):
+            return "[" + space() + ("," + space()).join(string(entry) for entry in item) + "]"
+        assert isinstance(item, str)
+        return string(item)
+
+    def space() -> str:
+        return "".join(rng.choice(" \t") for _ in range(rng.choice((0, 0, 1, 2))))
+
+    members = [(key, item) for key, item in fields]
+    rng.shuffle(members)
+    if rng.random() < 0.3:
+        key, _ = rng.choice(members)
+        decoy: object = str(uuid.uuid4()) if key in ("user_id", "id") else ["rehab"]
+        if key in ("created_at", "updated_at"):
+            decoy = "2001-01-01T00:00:00Z"
+        members.insert(0, (key, decoy))
+    body = ("," + space()).join(
+        f"{space()}{string(key)}{space()}:{space()}{value(item)}{space()}" for key, item in members
+    )
+    return "{" + body + "}" + space()
+
+
+def test_rows_sent_as_written_are_stored_as_the_models_read_them(
+    cli: Cli, fresh_users: FreshUsers, db: Database, tmp_path: Path
+) -> None:
+    """The usual form's rows go to the database as the file spells them, not re-encoded: a
+    differential test of the two JSON readers. Every line here is valid; the database must
+    store exactly what Python's parser read from it (the last of a repeated key, escapes
+    decoded, a restored row's id and timestamps as given)."""
+    from movement_profiles_cli.commands.transfer import ImportSource, LineForm
+
+    rng = random.Random(20261206)
+    users = fresh_users(SPELLED_ROWS)
+    preferences = sorted(ALLOWED_VALUES["training_preferences"])
+    goals = sorted(ALLOWED_VALUES["goals"])
+    lines = []
+    for user in users:
+        user_text = str(user).upper() if rng.random() < 0.2 else str(user)
+        fields: list[tuple[str, object]] = [
+            ("user_id", user_text),
+            ("training_preferences", rng.sample(preferences, rng.randint(1, 3))),
+            ("goals", rng.sample(goals, rng.randint(1, 2))),
+        ]
+        if rng.random() < 0.5:
+            stamp = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(
+                seconds=rng.randrange(10**8), microseconds=rng.randrange(10**6)
+            )
+            offset = timezone(timedelta(minutes=rng.choice((0, 60, -330, 840))))
+            digits = rng.choice(("seconds", "milliseconds", "microseconds"))
+            written = stamp.astimezone(offset).isoformat(timespec=digits)
+            if written.endswith("+00:00") and rng.random() < 0.5:
+                written = written[: -len("+00:00")] + "Z"
+            fields += [("id", str(uuid.uuid4())), ("created_at", written), ("updated_at", written)]
+        lines.append(_spelled(rng, fields))
+    file = tmp_path / "spelled.jsonl"
+    file.write_text("\n".join(lines) + "\n")
+
+    with ImportSource(file, None) as source:
+        checked = source.check()
+    assert not checked.invalid
+    forms = Counter(checked.forms[line] for line in range(1, len(lines) + 1))
+    # Most rows take the shortcut (both plain forms); the point of the test is that they do.
+    assert forms[LineForm.AS_WRITTEN] > SPELLED_ROWS / 4, forms
+    assert forms[LineForm.AS_WRITTEN_RESTORING] > SPELLED_ROWS / 4, forms
+
+    assert cli.json("import", str(file))["imported"] == SPELLED_ROWS
+    stored = {
+        str(row[0]): row[1:]
+        for row in db.execute(
+            "select user_id, training_preferences, goals, id, created_at, updated_at "
+            "from public.movement_profiles where user_id = any(%s)",
+            ([str(user) for user in users],),
+        ).fetchall()
+    }
+    for line in lines:
+        read = json.loads(line)
+        got = stored[str(uuid.UUID(read["user_id"]))]
+        assert got[:2] == (read["training_preferences"], read["goals"]), line
+        if "id" in read:
+            restored = (
+                uuid.UUID(read["id"]),
+                *map(datetime.fromisoformat, (read["created_at"],) * 2),
+            )
+            assert (uuid.UUID(str(got[2])), got[3], got[4]) == restored, line

@@ -415,6 +415,29 @@ async def test_upsert_many_with_batches_in_flight_fails_deterministically(
     assert (stored(db, third.id) is not None) == (max_in_flight == 2)
 
 
+async def test_upsert_json_rows_sends_texts_that_the_database_judges(
+    admin: Either, make_user: Callable[[], StackUser], db: Database
+) -> None:
+    first, second = make_user(), make_user()
+
+    def text(owner: uuid.UUID, goals: str) -> bytes:
+        return (
+            f'{{"goals": {goals}, "user_id": "{str(owner).upper()}", '
+            '"training_preferences": ["yoga", "running"]}'
+        ).encode()
+
+    assert await admin.upsert_json_rows([text(first.id, '["rehab"]')]) == 1
+    assert stored(db, first.id) == (["yoga", "running"], ["rehab"])
+    # Nothing checks the rows on the way: the database refuses the batch, with the field-named
+    # error the SDK's own validation would give, and writes none of it.
+    with pytest.raises(ValidationError, match='goals contains an invalid value: "dance"'):
+        await admin.upsert_json_rows(
+            [text(second.id, '["rehab"]'), text(first.id, '["lose_fat", "dance"]')]
+        )
+    assert stored(db, second.id) is None
+    assert stored(db, first.id) == (["yoga", "running"], ["rehab"])
+
+
 async def test_iter_all_pages_through_every_profile_in_user_id_order(
     admin: Either, make_user: Callable[[], StackUser]
 ) -> None:

@@ -269,6 +269,37 @@ def test_upsert_batch_counts_from_content_range() -> None:
     assert written == 1
 
 
+def test_upsert_json_rows_sends_the_texts_as_one_array() -> None:
+    texts = [
+        b'{"user_id": "%s", "training_preferences": ["yoga"], "goals": ["rehab"]}\n'
+        % str(user).encode()
+        for user in (uuid.uuid4(), uuid.uuid4())
+    ]
+    (request,), written = drive(
+        _core.upsert_json_rows(texts, keep_identity=False),
+        response(201, None, **{"Content-Range": "*/2"}),
+    )
+    assert request.body == b"[" + b",".join(texts) + b"]"
+    assert json.loads(request.body or b"") == [json.loads(text) for text in texts]
+    params = dict(request.params)
+    assert (params["on_conflict"], params["columns"]) == (
+        "user_id",
+        "user_id,training_preferences,goals",
+    )
+    assert "resolution=merge-duplicates" in request.headers["Prefer"]
+    assert written == 2
+    (restoring,), _ = drive(
+        _core.upsert_json_rows([json.dumps(ROW).encode()], keep_identity=True), response(201)
+    )
+    assert dict(restoring.params)["columns"] == ",".join(_core.IDENTITY_COLUMNS)
+
+
+@pytest.mark.parametrize("rows", [0, _core.MAX_UPSERT_BATCH_SIZE + 1])
+def test_upsert_json_rows_out_of_range_is_refused(rows: int) -> None:
+    with pytest.raises(ValidationError, match=f"rows must hold 1 to 1000 profiles .*got {rows}"):
+        next(_core.upsert_json_rows([b"{}"] * rows, keep_identity=False))
+
+
 def test_keep_identity_sends_ids_and_timestamps() -> None:
     stored = _core.parse_profile(ROW)
     (from_model,) = _core.upsert_batches([stored], 10, keep_identity=True)

@@ -84,13 +84,15 @@ def read_rows(stream: IO[bytes], file_format: FileFormat) -> Iterator[SourceRow]
 _LONE_CARRIAGE_RETURN = re.compile(rb"(?<=\r)(?!\n)")
 
 
-def jsonl_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+def jsonl_lines(stream: Iterable[bytes], *, at_start: bool = True) -> Iterator[tuple[int, bytes]]:
     """The lines of a JSON Lines file as bytes, numbered from 1, without decoding them (the
     fast way to the JSON parser): split where text mode with newline="" splits (`\\n`, `\\r\\n`
-    and a lone `\\r`), with line 1's byte-order mark removed."""
+    and a lone `\\r`), with line 1's byte-order mark removed. `stream` is the file, or its
+    lines from a line on (not `at_start`: they are numbered from 1 all the same, and a mark is
+    left where it is, as on any later line)."""
     number = 0
     for chunk in stream:
-        if number == 0 and chunk.startswith(codecs.BOM_UTF8):
+        if at_start and number == 0 and chunk.startswith(codecs.BOM_UTF8):
             chunk = chunk[len(codecs.BOM_UTF8) :]
         pieces: Iterable[bytes] = (
             _LONE_CARRIAGE_RETURN.split(chunk) if b"\r" in chunk[:-2] else (chunk,)

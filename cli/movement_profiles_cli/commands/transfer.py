@@ -3,15 +3,19 @@
 Import reads the file twice, and holds neither the file nor its rows. The first pass validates
 every row: a file with a bad row writes nothing (unless `--skip-invalid`), and every bad row is
 reported with its line number and the reason, in the database's own words. It keeps only the bad
-rows and, for the check that no user_id appears twice, 24 bytes a row (24 MB for a million rows).
-The second pass reads the file again and sends its valid rows in batches as it reads them:
-upserts on user_id (one request and one transaction each), so importing the same file twice is
-harmless. Up to `--in-flight` batches are sent at once, so the client reads and encodes the next
-batch while the database writes the last; no more are held. Standard input cannot be read twice:
-the first pass copies it to an unnamed temporary file, which the second reads (and which is gone
-when the import ends). Export pages through every profile by user_id, writing each page as it
-comes while the next is fetched, and writes what import reads; a file that carries `id`,
-`created_at` and `updated_at` is restored with them.
+rows, 24 bytes a row for the check that no user_id appears twice, and a byte a row saying how the
+row is to be sent (25 MB for a million rows). A large JSON Lines file is checked by one process
+a core, each a part of the file. The second pass reads the file again and sends its valid rows
+in batches as it reads them: upserts on user_id (one request and one transaction each), so
+importing the same file twice is harmless. A row in the usual form (the form `export` writes) is
+sent as the file spells it, not parsed and encoded again: the first pass found it valid, and
+PostgreSQL reads JSON as Python does (escapes decoded, the last of a repeated key). Up to
+`--in-flight` batches are sent at once, so the client reads the next batch while the database
+writes the last; no more are held. Standard input cannot be read twice: the first pass copies it
+to a temporary file, which the second reads (and which is gone when the import ends). Export
+pages through every profile by user_id, writing each page as it comes while the next is
+fetched, and writes what import reads; a file that carries `id`, `created_at` and `updated_at`
+is restored with them.
 
 One rule import cannot check beforehand: a profile's user must exist in auth.users (the
 `user_id` foreign key). A batch the database refuses for it is split until the rows at fault are
@@ -25,16 +29,20 @@ hosted project's users come from Supabase Auth).
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import re
 import shutil
 import sys
 import tempfile
 import threading
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import IntEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, NamedTuple, TextIO, TypeVar
 from uuid import UUID
@@ -84,18 +92,23 @@ DEFAULT_IN_FLIGHT = 4
 
 
 class ImportRow(NamedTuple):
-    """A valid row: its line, the fields to send (the SDK validates them again as it sends, the
-    cheap way for rows in the usual form), and whether they restore an id and timestamps."""
+    """A valid row: its line, and either the fields to send (the SDK validates them again as it
+    sends, the cheap way for rows in the usual form) or, for a row in the usual form, the line's
+    own JSON text, sent as it is; and whether it restores an id and timestamps."""
 
     line: int
-    fields: dict[str, Any]
+    fields: dict[str, Any] | None
     keeps_identity: bool
+    text: bytes | None = None
 
     @property
     def user_id(self) -> UUID:
+        from pydantic_core import from_json
+
         from movement_profiles.models import parse_uuid
 
-        return parse_uuid(self.fields["user_id"])
+        fields = self.fields if self.fields is not None else from_json(self.text or b"{}")
+        return parse_uuid(fields["user_id"])
 
 
 @dataclass(frozen=True)
@@ -123,39 +136,64 @@ def row_to_send(line: int, fields: dict[str, Any]) -> ImportRow:
     return ImportRow(line, fields, False)
 
 
-def plain_row_judge() -> Callable[[int, dict[str, Any]], ImportRow | None]:
-    """The judge of rows in the form `export` writes (and most files have): it returns the row
-    when it is valid in that form, None when `validate_row` must judge it. The same rules by the
-    SDK's shortcut (`plain_create_row`), about five times faster than building its model. Made
-    once per pass: the SDK is imported once, not once a row (that would cost a second a
-    million rows)."""
+class LineForm(IntEnum):
+    """How the second pass treats a line of a JSON Lines file, as the first pass found it."""
+
+    #: Blank, or a bad row: not sent.
+    SKIPPED = 0
+    #: A valid row in the form `export` writes: its text is sent as it is, not parsed again.
+    AS_WRITTEN = 1
+    #: The same, with the id and timestamps it restores.
+    AS_WRITTEN_RESTORING = 2
+    #: A valid row in another form (a UUID in braces, a timestamp the database would read
+    #: differently...): parsed again and sent as the SDK writes it.
+    REBUILT = 3
+
+
+#: A timestamp that PostgreSQL reads as the same instant as Python does: ISO 8601 with seconds,
+#: at most microseconds (the database would round more digits, Python cuts them) and an offset.
+_EXACT_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+
+
+def plain_form_judge() -> Callable[[dict[str, Any]], LineForm | None]:
+    """The judge of rows in the form `export` writes (and most files have): how the row may be
+    sent when it is valid in that form, None when `validate_row` must judge it. The same rules
+    by the SDK's shortcut (`is_plain_create_row`), about five times faster than building its
+    model. Made once per pass: the SDK is imported once, not once a row (that would cost a
+    second a million rows)."""
     from movement_profiles.errors import ValidationError
     from movement_profiles.models import (
         CREATE_FIELDS,
         aware_datetime,
+        is_hyphenated_uuid,
+        is_plain_create_row,
         parse_uuid,
-        plain_create_row,
     )
 
     plain_size = len(CREATE_FIELDS)
     restoring_size = plain_size + len(IDENTITY_COLUMNS)
 
-    def plain_row(line: int, fields: dict[str, Any]) -> ImportRow | None:
+    def plain_form(fields: dict[str, Any]) -> LineForm | None:
         if len(fields) == plain_size:
-            return None if plain_create_row(fields) is None else ImportRow(line, fields, False)
+            return LineForm.AS_WRITTEN if is_plain_create_row(fields) else None
         if len(fields) != restoring_size:
             return None
         try:
-            if plain_create_row({column: fields[column] for column in CREATE_FIELDS}) is None:
+            if not is_plain_create_row({column: fields[column] for column in CREATE_FIELDS}):
                 return None
-            parse_uuid(fields["id"], field="id")
-            aware_datetime(fields["created_at"], field="created_at")
-            aware_datetime(fields["updated_at"], field="updated_at")
+            identity = fields["id"], fields["created_at"], fields["updated_at"]
+            parse_uuid(identity[0], field="id")
+            aware_datetime(identity[1], field="created_at")
+            aware_datetime(identity[2], field="updated_at")
         except (KeyError, ValidationError):
             return None
-        return ImportRow(line, fields, True)
+        if is_hyphenated_uuid(identity[0]) and all(
+            type(value) is str and _EXACT_TIMESTAMP.fullmatch(value) for value in identity[1:]
+        ):
+            return LineForm.AS_WRITTEN_RESTORING
+        return LineForm.REBUILT
 
-    return plain_row
+    return plain_form
 
 
 def validate_row(row: SourceRow) -> ImportRow | BadRow:
@@ -205,7 +243,8 @@ def _worded(problem: FieldProblem) -> str:
 class FirstLines:
     """The line where each user_id first appears, to report the rows that repeat one, in 24
     bytes a row: ids and line numbers are packed into arrays (a set of a million UUID objects
-    would take 100 MB), spread by hash over buckets that are checked one at a time at the end."""
+    would take 100 MB), spread by a checksum over buckets that are checked one at a time at the
+    end (a checksum, not `hash()`: the buckets of parts read by other processes must match)."""
 
     _BUCKETS = 256
 
@@ -214,9 +253,17 @@ class FirstLines:
         self._lines = [array("Q") for _ in range(self._BUCKETS)]
 
     def add(self, user_id: bytes, line: int) -> None:
-        bucket = hash(user_id) % self._BUCKETS
+        bucket = zlib.crc32(user_id) % self._BUCKETS
         self._ids[bucket] += user_id
         self._lines[bucket].append(line)
+
+    def extend(self, other: FirstLines, line_offset: int) -> None:
+        """Add the ids of a later part of the file, whose lines are numbered from 1."""
+        for ids, lines, more_ids, more_lines in zip(
+            self._ids, self._lines, other._ids, other._lines, strict=True
+        ):
+            ids += more_ids
+            lines.extend(line + line_offset for line in more_lines)
 
     def repeats(self) -> Iterator[BadRow]:
         """A bad row for each line whose user_id an earlier line has."""
@@ -244,28 +291,172 @@ class FirstLines:
             yield ids, first_line
 
 
-def _user_key(row: ImportRow) -> bytes:
-    """The row's user_id as 16 bytes: straight from the hex of the usual form, else parsed."""
-    user_id = row.fields["user_id"]
+def _user_key(user_id: Any) -> bytes:
+    """A valid row's user_id as 16 bytes: straight from the hex of the usual form, else parsed."""
     if type(user_id) is str and len(user_id) == 36:
         try:
             return bytes.fromhex(user_id.replace("-", ""))
         except ValueError:
             pass
-    return row.user_id.bytes
+    from movement_profiles.models import parse_uuid
+
+    return parse_uuid(user_id).bytes
+
+
+class LineForms:
+    """The `LineForm` of each line, a byte a line (a megabyte for a million); a line never
+    marked is `SKIPPED`."""
+
+    def __init__(self) -> None:
+        self._forms = bytearray()
+
+    def mark(self, line: int, form: LineForm) -> None:
+        if line > len(self._forms):
+            self._forms.extend(bytes(line - len(self._forms)))
+        self._forms[line - 1] = form
+
+    def __getitem__(self, line: int) -> int:
+        return self._forms[line - 1] if line <= len(self._forms) else LineForm.SKIPPED
+
+    def extend(self, other: LineForms, line_offset: int) -> None:
+        """Add the forms of a later part of the file, whose lines are numbered from 1."""
+        self._forms.extend(bytes(line_offset - len(self._forms)))
+        self._forms += other._forms
 
 
 @dataclass
 class Checked:
-    """What the first pass keeps: the count, the bad rows, and where each user_id first is."""
+    """What the first pass keeps: the count of rows (and of lines, blank ones too), the bad
+    rows, where each user_id first is, and how each line is to be sent."""
 
-    rows: int
-    invalid: list[BadRow]
-    first_lines: FirstLines
+    rows: int = 0
+    lines: int = 0
+    invalid: list[BadRow] = field(default_factory=list)
+    first_lines: FirstLines = field(default_factory=FirstLines)
+    forms: LineForms = field(default_factory=LineForms)
 
     @property
     def valid_rows(self) -> int:
         return self.rows - len(self.invalid)
+
+    def extend(self, part: Checked) -> None:
+        """Add what the first pass found in the next part of the file (lines numbered from 1)."""
+        offset = self.lines
+        self.rows += part.rows
+        self.lines += part.lines
+        self.invalid.extend(
+            BadRow(bad_row.line + offset, bad_row.problem, bad_row.missing_user)
+            for bad_row in part.invalid
+        )
+        self.first_lines.extend(part.first_lines, offset)
+        self.forms.extend(part.forms, offset)
+
+    def finish(self) -> None:
+        """Report the rows that repeat a user_id, once every part is in."""
+        for repeat in self.first_lines.repeats():
+            self.invalid.append(repeat)
+            self.forms.mark(repeat.line, LineForm.SKIPPED)
+        self.invalid.sort(key=lambda bad_row: bad_row.line)
+
+
+def check_jsonl(chunks: Iterable[bytes], *, at_start: bool = True) -> Checked:
+    """The first pass over JSON Lines (the whole file, or a part of it that starts at a line):
+    every row judged, lines numbered from the part's first. One loop, as lean as it can be: it
+    runs once a row."""
+    from movement_profiles_cli.commands.profile_files import jsonl_lines, jsonl_record
+
+    checked = Checked()
+    json_object = json_object_parser()
+    plain_form = plain_form_judge()
+    mark, add, invalid = checked.forms.mark, checked.first_lines.add, checked.invalid
+    line = 0
+    for line, text in jsonl_lines(chunks, at_start=at_start):
+        fields = json_object(text)
+        form = None if fields is None else plain_form(fields)
+        if form is not None:
+            # The usual form: its user_id is a hyphenated UUID string.
+            assert fields is not None
+            checked.rows += 1
+            mark(line, form)
+            add(bytes.fromhex(fields["user_id"].replace("-", "")), line)
+            continue
+        # Anything but a valid row in the usual form: judged (and worded) the thorough way, from
+        # the text as the standard library parses it.
+        parsed = jsonl_record(line, text)
+        if parsed is None:
+            continue
+        checked.rows += 1
+        row = validate_row(parsed)
+        if isinstance(row, BadRow):
+            invalid.append(row)
+        else:
+            mark(line, LineForm.REBUILT)
+            add(_user_key(row.fields["user_id"] if row.fields else None), line)
+    checked.lines = line
+    return checked
+
+
+def check_records(records: Iterable[SourceRow]) -> Checked:
+    """The first pass over the records of a CSV file."""
+    checked = Checked()
+    for record in records:
+        checked.rows += 1
+        row = validate_row(record)
+        if isinstance(row, BadRow):
+            checked.invalid.append(row)
+        else:
+            checked.forms.mark(row.line, LineForm.REBUILT)
+            checked.first_lines.add(
+                _user_key(row.fields["user_id"] if row.fields else None), row.line
+            )
+    return checked
+
+
+#: A JSON Lines file at least this large (about 250,000 rows) is checked by several processes
+#: at once, a part each: the first pass is Python, one core's work, while the database waits.
+#: A smaller file is not worth the processes' start.
+PARALLEL_CHECK_BYTES = 32 * 1024 * 1024
+#: At most this many processes (the CLI's own included) check a file.
+MAX_CHECK_PROCESSES = 4
+#: How they start: forked where that is safe and cheap (Linux; they start with everything
+#: imported, and no thread runs yet), elsewhere as fresh interpreters.
+CHECK_START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+
+
+def check_jsonl_part(path: str, start: int, end: int) -> Checked:
+    """`check_jsonl` of the lines from byte `start` (the start of a line) to `end`, in a
+    process of its own."""
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        return check_jsonl(_lines_until(stream, end - start), at_start=start == 0)
+
+
+def _lines_until(stream: IO[bytes], size: int) -> Iterator[bytes]:
+    for chunk in stream:
+        yield chunk
+        size -= len(chunk)
+        if size <= 0:
+            return
+
+
+def _part_starts(stream: IO[bytes], size: int, parts: int) -> list[int]:
+    """Where each part of the file starts: 0, then just after the first newline from each
+    equal share on (fewer parts where a share holds no newline)."""
+    starts = [0]
+    for share in range(1, parts):
+        stream.seek(max(size * share // parts, starts[-1]))
+        stream.readline()
+        if (start := stream.tell()) >= size:
+            break
+        if start > starts[-1]:
+            starts.append(start)
+    return starts
+
+
+def _check_processes() -> int:
+    """One a core this process may run on, at most `MAX_CHECK_PROCESSES`."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_CHECK_PROCESSES))
 
 
 class ImportSource:
@@ -300,74 +491,71 @@ class ImportSource:
         if self._spooled is not None:
             self._spooled.close()
 
-    def check(self) -> Checked:
-        """The first pass: every row judged, nothing kept but the bad rows and `FirstLines`."""
-        rows = 0
-        invalid: list[BadRow] = []
-        first_lines = FirstLines()
-        with self._reading(first_pass=True) as stream:
-            for row in self._judged(stream):
-                rows += 1
-                if isinstance(row, BadRow):
-                    invalid.append(row)
-                    continue
-                first_lines.add(_user_key(row), row.line)
-        invalid.extend(first_lines.repeats())
-        invalid.sort(key=lambda bad_row: bad_row.line)
-        return Checked(rows, invalid, first_lines)
+    def check(self, processes: int | None = None) -> Checked:
+        """The first pass: every row judged, nothing kept but the bad rows, `FirstLines` and
+        `LineForms`. A large JSON Lines file is read by up to `processes` processes at once
+        (default: one a core, at most `MAX_CHECK_PROCESSES`), each a part; the verdicts are the
+        same as one process's, and rows repeating a user_id are found across the parts."""
+        from movement_profiles_cli.commands.profile_files import read_rows
 
-    def valid_rows(self, skipped: Iterable[int]) -> Iterator[ImportRow]:
-        """The second pass: the rows to send, in file order, but those on the `skipped` lines
-        (the bad rows of the first pass)."""
+        with self._reading(first_pass=True) as stream:
+            if self.format is FileFormat.csv:
+                checked = check_records(read_rows(stream, self.format))
+            else:
+                checked = self._check_jsonl(stream, processes or _check_processes())
+        checked.finish()
+        return checked
+
+    def _check_jsonl(self, stream: IO[bytes], processes: int) -> Checked:
+        size = os.fstat(stream.fileno()).st_size
+        starts = _part_starts(stream, size, processes) if size >= PARALLEL_CHECK_BYTES else [0]
+        stream.seek(0)
+        if len(starts) == 1:
+            return check_jsonl(stream)
+        ends = [*starts[1:], size]
+        with ProcessPoolExecutor(
+            len(starts) - 1, mp_context=multiprocessing.get_context(CHECK_START_METHOD)
+        ) as pool:
+            later = [
+                pool.submit(check_jsonl_part, stream.name, start, end)
+                for start, end in zip(starts[1:], ends[1:], strict=True)
+            ]
+            # This process checks the first part meanwhile.
+            checked = check_jsonl(_lines_until(stream, ends[0]))
+            for part in later:
+                checked.extend(part.result())
+        return checked
+
+    def valid_rows(self, forms: LineForms) -> Iterator[ImportRow]:
+        """The second pass: the rows to send, in file order, as `forms` (the first pass's
+        verdicts) says: a line's own text, or its fields rebuilt; bad rows left out."""
         from movement_profiles_cli.commands.profile_files import (
             jsonl_lines,
             jsonl_record,
             read_rows,
         )
 
-        skip = set(skipped)
-        json_object = json_object_parser()
         with self._reading(first_pass=False) as stream:
-            if self.format is FileFormat.jsonl:
-                for line, text in jsonl_lines(stream):
-                    if line in skip:
-                        continue
+            if self.format is FileFormat.csv:
+                for record in read_rows(stream, self.format):
+                    if forms[record.line] == LineForm.REBUILT and record.fields is not None:
+                        yield row_to_send(record.line, record.fields)
+                return
+            json_object = json_object_parser()
+            for line, text in jsonl_lines(stream):
+                form = forms[line]
+                if form == LineForm.AS_WRITTEN:
+                    yield ImportRow(line, None, False, text)
+                elif form == LineForm.AS_WRITTEN_RESTORING:
+                    yield ImportRow(line, None, True, text)
+                elif form == LineForm.REBUILT:
                     fields = json_object(text)
                     if fields is None:
-                        record = jsonl_record(line, text)
-                        if record is None or record.fields is None:
+                        parsed = jsonl_record(line, text)
+                        if parsed is None or parsed.fields is None:
                             continue
-                        fields = record.fields
+                        fields = parsed.fields
                     yield row_to_send(line, fields)
-                return
-            for record in read_rows(stream, self.format):
-                if record.line not in skip and record.fields is not None:
-                    yield row_to_send(record.line, record.fields)
-
-    def _judged(self, stream: IO[bytes]) -> Iterator[ImportRow | BadRow]:
-        from movement_profiles_cli.commands.profile_files import (
-            jsonl_lines,
-            jsonl_record,
-            read_rows,
-        )
-
-        if self.format is FileFormat.csv:
-            for record in read_rows(stream, self.format):
-                yield validate_row(record)
-            return
-        json_object = json_object_parser()
-        plain_row = plain_row_judge()
-        for line, text in jsonl_lines(stream):
-            fields = json_object(text)
-            row = None if fields is None else plain_row(line, fields)
-            if row is None:
-                # Anything but a valid row in the usual form: judged (and worded) the thorough
-                # way, from the text as the standard library parses it.
-                parsed = jsonl_record(line, text)
-                if parsed is not None:
-                    yield validate_row(parsed)
-            else:
-                yield row
 
     @contextmanager
     def _reading(self, *, first_pass: bool) -> Iterator[IO[bytes]]:
@@ -387,7 +575,8 @@ class ImportSource:
         if self._spooled is None:
             # Copied a block at a time: memory stays flat however much arrives. Closed with
             # the source (`__exit__`), which deletes it.
-            self._spooled = tempfile.TemporaryFile()  # noqa: SIM115
+            # Named: the processes that check parts of a large input open it by name.
+            self._spooled = tempfile.NamedTemporaryFile()  # noqa: SIM115
             shutil.copyfileobj(sys.stdin.buffer, self._spooled)
         self._spooled.seek(0)
         return self._spooled
@@ -452,33 +641,42 @@ class BatchWriter:
 
     def write(self, batch: Sequence[ImportRow]) -> list[BadRow]:
         # One request writes one set of columns: rows with and without ids and timestamps go
-        # apart.
-        groups: dict[bool, list[ImportRow]] = {}
+        # apart, and so do rows sent as written and rows the SDK writes.
+        groups: dict[tuple[bool, bool], list[ImportRow]] = {}
         for row in batch:
-            groups.setdefault(row.keeps_identity, []).append(row)
+            groups.setdefault((row.keeps_identity, row.text is not None), []).append(row)
         bad_rows: list[BadRow] = []
-        for keep_identity, rows in groups.items():
-            bad_rows.extend(self._write_isolating(rows, keep_identity))
+        for (keep_identity, as_written), rows in groups.items():
+            bad_rows.extend(self._write_isolating(rows, keep_identity, as_written))
         return sorted(bad_rows, key=lambda bad_row: bad_row.line)
 
-    def _write_isolating(self, rows: Sequence[ImportRow], keep_identity: bool) -> list[BadRow]:
+    def _write_isolating(
+        self, rows: Sequence[ImportRow], keep_identity: bool, as_written: bool
+    ) -> list[BadRow]:
         from movement_profiles import errors
 
         try:
-            # One batch per call; `write_overlapped` overlaps the batches, so this sends just one.
-            self._client.upsert_many(
-                [row.fields for row in rows],
-                batch_size=len(rows),
-                keep_identity=keep_identity,
-                max_in_flight=1,
-            )
+            if as_written:
+                self._client.upsert_json_rows(
+                    [row.text for row in rows if row.text is not None],
+                    keep_identity=keep_identity,
+                )
+            else:
+                # One batch per call; `write_overlapped` overlaps the batches, so this sends
+                # just one.
+                self._client.upsert_many(
+                    [row.fields for row in rows if row.fields is not None],
+                    batch_size=len(rows),
+                    keep_identity=keep_identity,
+                    max_in_flight=1,
+                )
         except (errors.ValidationError, errors.ConflictError) as error:
             if len(rows) == 1:
                 return [_refusal(error, rows[0])]
             middle = len(rows) // 2
-            return self._write_isolating(rows[:middle], keep_identity) + self._write_isolating(
-                rows[middle:], keep_identity
-            )
+            return self._write_isolating(
+                rows[:middle], keep_identity, as_written
+            ) + self._write_isolating(rows[middle:], keep_identity, as_written)
         with self._lock:
             self.written += len(rows)
             self._on_written(len(rows))
@@ -733,7 +931,7 @@ def import_profiles(
         ):
             writer = BatchWriter(client, advance)
             try:
-                rows = source.valid_rows(bad_row.line for bad_row in invalid)
+                rows = source.valid_rows(checked.forms)
                 refused = write_overlapped(
                     writer, _batches(rows, batch_size), in_flight, stop_at_refusal=not skip_invalid
                 )
