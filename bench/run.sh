@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv/bin
-for tool in wrk pgbench; do
-  command -v "$tool" >/dev/null || { echo "$tool is missing: run \`make install\`" >&2; exit 1; }
+for tool in wrk pgbench valgrind; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: run \`make bench\`, which installs it" >&2; exit 1; }
 done
 
 state_dir="$PWD/.stack-bench-$$"

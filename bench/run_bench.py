@@ -13,11 +13,13 @@ measured in this same run, variants interleaved round by round, with the median 
    both (harness/transfer.py);
 6. the CLI's start-up (`--help`, `get`);
 7. the story's design (FastAPI + SQLAlchemy, bench/peers/story_service) as a peer of the gateway;
-8. the db-pre-request check's database CPU per request (harness/pre_request.py);
+8. the db-pre-request check's database CPU per request, under pgbench (harness/pre_request.py)
+   and in one backend alone, timed and counted part by part (harness/pre_request_profile.py);
 9. GET latency as the table grows to `--profiles` rows (harness/table_growth.py).
 
 Results go to bench/results/latest.json, with a row added to bench/results/history.md; the
-summary block of docs/benchmarks.md is rewritten with the table.
+summary block of docs/benchmarks.md is rewritten with the table. A run of some items (`--only`)
+goes to bench/results/items-<items>-<start>.json and a row of history.md only.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from typing import Any
 
 import httpx
 
-from harness import loadgen, peer, pre_request, report, table_growth, transfer
+from harness import loadgen, peer, pre_request, pre_request_profile, report, table_growth, transfer
 from harness.loadgen import LoadResult, MeasurementError, Summary, interleaved
 from harness.report import Row, rate, ratio_row
 from harness.stack import (
@@ -897,6 +899,17 @@ def import_time_top(environment: dict[str, str], top: int = 12) -> list[tuple[st
     return sorted(found, key=lambda item: item[1], reverse=True)[:top]
 
 
+def bench_pre_request(bench: Bench) -> tuple[list[Row], dict[str, Any]]:
+    """Item 8: the check under pgbench (the whole server's CPU, from /proc), then in one backend
+    alone (its own CPU, and callgrind's instruction counts, part by part)."""
+    rows, data = pre_request.bench_pre_request(bench)
+    state = bench.stack.state
+    profile_rows, data["single_backend"] = pre_request_profile.bench_pre_request_profile(
+        CLI, bench.workdir, state.pg_major, state.jwt_secret, rounds=max(bench.runs, 3)
+    )
+    return rows + profile_rows, data
+
+
 # -- main -------------------------------------------------------------------------------------
 
 SECTIONS: dict[str, tuple[str, Callable[[Bench], tuple[list[Row], dict[str, Any]]]]] = {
@@ -909,7 +922,7 @@ SECTIONS: dict[str, tuple[str, Callable[[Bench], tuple[list[Row], dict[str, Any]
         "the story's design, FastAPI + SQLAlchemy, as a peer",
         lambda bench: peer.bench_peer(bench, server_timing),
     ),
-    "8": ("the db-pre-request check", pre_request.bench_pre_request),
+    "8": ("the db-pre-request check", bench_pre_request),
     # Last, these two: 9 grows the table to --profiles rows, 3 replaces its rows with as many.
     "9": ("GET latency as the table grows", table_growth.bench_growth),
     "3": ("filtering at scale", bench_filter),
@@ -1020,9 +1033,15 @@ def main() -> int:
     details = report.render_details(record["sections"])
     print("\n" + table + "\n\n" + details)
     if not arguments.no_write and not arguments.quick:
-        path = report.write_results(record)
-        report.update_readme(summary_markdown(record, table, details, path))
-        print(f"\nresults: {path.relative_to(PROJECT_DIR)}; summary: docs/benchmarks.md")
+        # Only a run of every item replaces latest.json and the summary in docs/benchmarks.md.
+        partial = None if set(wanted) >= set(SECTIONS) else wanted
+        path = report.write_results(record, partial)
+        if partial is None:
+            report.update_readme(summary_markdown(record, table, details, path))
+        print(
+            f"\nresults: {path.relative_to(PROJECT_DIR)}"
+            + ("" if partial else "; summary: docs/benchmarks.md")
+        )
     return 0
 
 

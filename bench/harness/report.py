@@ -172,12 +172,19 @@ def machine(postgrest_binary: Path, postgres_binary: Path) -> dict[str, str]:
     }
 
 
-def write_results(record: dict[str, object]) -> Path:
-    """bench/results/latest.json (replacing the last run's), and the run's row of history.md."""
+def write_results(record: dict[str, object], partial: list[str] | None = None) -> Path:
+    """bench/results/latest.json (replacing the last run's), and the run's row of history.md.
+
+    A run of some items only (`partial`, their numbers) leaves latest.json, the last full run,
+    alone: it goes to a file of its own, named by its items and start time."""
     RESULTS_DIR.mkdir(exist_ok=True)
-    LATEST.write_text(json.dumps(record, indent=2, default=_json_default) + "\n")
-    append_history(json.loads(LATEST.read_text()))
-    return LATEST
+    path = LATEST
+    if partial:
+        started = str(record["started_at"]).replace("-", "").replace(":", "")
+        path = RESULTS_DIR / f"items-{'-'.join(partial)}-{started}.json"
+    path.write_text(json.dumps(record, indent=2, default=_json_default) + "\n")
+    append_history(json.loads(path.read_text()))
+    return path
 
 
 def history_row(record: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from harness import loadgen, pre_request, report, table_growth
+from harness import loadgen, pre_request, pre_request_profile, report, table_growth
 from harness.loadgen import LoadResult, MeasurementError, Summary
 
 PLACEHOLDERS = {
@@ -121,6 +121,11 @@ def test_results_keep_the_latest_run_and_a_row_per_run(
         "| 2026-01-02T00:00:00Z | `bash bench/run.sh` | 500 | 0 of 1 | GET via gateway (>= 0.85) "
         "| 0.1 0.2 0.3 |",
     ]
+    # A run of some items only has a file of its own: latest.json stays the last full run.
+    partial = report.write_results(run("2026-01-03T00:00:00Z", True), ["5", "8"])
+    assert partial.name == "items-5-8-20260103T000000Z.json"
+    assert '"started_at": "2026-01-02T00:00:00Z"' in (tmp_path / "latest.json").read_text()
+    assert "| 2026-01-03T00:00:00Z |" in (tmp_path / "history.md").read_text()
 
 
 def test_the_checks_cost_is_the_median_of_each_rounds_difference() -> None:
@@ -129,6 +134,60 @@ def test_the_checks_cost_is_the_median_of_each_rounds_difference() -> None:
     without = Summary.of([result(1, 1, 50), result(1, 1, 130), result(1, 1, 60)])
     cost = pre_request.paired_cpu_difference(with_check, without)
     assert cost == {"median": 30.0, "rounds": [30.0, 30.0, 22.0]}
+
+
+def test_single_user_input_is_whole_transactions_ending_each_statement_with_an_empty_line() -> None:
+    token, claims = pre_request_profile.session_token("secret")
+    text = pre_request_profile.transactions(3, ("select 1", "select 2"), token, claims)
+    statements = text.split(";\n\n")
+    assert statements[-1] == ""
+    assert statements[:4] == [
+        "begin isolation level read committed read only",
+        statements[1],
+        "select 1",
+        "select 2",
+    ]
+    assert statements[4] == "commit"
+    assert len(statements) == 3 * 5 + 1
+    assert f"Bearer {token}" in statements[1]
+    assert claims in statements[1]
+    # Nothing inside a statement may end it early: no semicolon-newline-newline in the settings.
+    assert ";\n\n" not in statements[1]
+
+
+def test_the_profile_splits_the_check_into_parts_that_add_up() -> None:
+    base = 100_000.0
+    added = {
+        "select 1": 30_000.0,
+        "empty": 20_000.0,
+        "authorization header": 40_000.0,
+        "token algorithm": 50_000.0,
+        "claims": 20_000.0,
+        "user lookup": 50_000.0,
+        "request time limit": 10_000.0,
+    }
+    instructions = {
+        "none": base,
+        "select 1": base + added["select 1"],
+        "empty": base + 50_000,
+        "authorization header": base + 90_000,
+        "token algorithm": base + 140_000,
+        "claims": base + 70_000,
+        "user lookup": base + 100_000,
+        "request time limit": base + 60_000,
+        "check": base + 300_000,
+        "check twice": base + 500_000,
+    }
+    rows, data = pre_request_profile.profile_rows(
+        instructions, {"none": [30.0, 31.0, 50.0], "check": [60.0, 49.0, 85.0]}
+    )
+    assert data["instructions_added"]["check twice"] == 200_000
+    assert {name: data["instructions_added"][name] for name in added} == added
+    assert data["instructions_rest"] == 300_000 - sum(added.values())
+    assert data["timed_cost_us"] == {"median": 30.0, "rounds": [30.0, 18.0, 35.0]}
+    assert rows[0].met is False
+    assert "+30.0 µs" in rows[0].result
+    assert rows[-1].result == "+80.0 k per transaction"
 
 
 def test_the_table_grows_through_the_sizes_up_to_profiles() -> None:

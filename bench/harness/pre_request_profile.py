@@ -1,0 +1,428 @@
+"""Item 8, repeatably: what the db-pre-request check costs one backend, counted and timed part
+by part, with no network and no other process in the measure.
+
+The pgbench measure of item 8 reads the CPU of the whole server from /proc, and on two shared
+cores its rounds differ by tens of microseconds. Here the same transaction PostgREST runs for a
+signed-in user's request (its settings, then the check) is fed to PostgreSQL in single-user
+mode (`postgres --single`: one backend, statements on stdin, no sockets), on a copy of a
+throwaway stack's database that no server is running:
+
+- under callgrind, which counts the instructions the backend executes: the same on every run
+  of the same build. The check's cost is the difference between transactions with it and
+  without, at two transaction counts (so start-up cancels out);
+- natively, timing the backend's own CPU (`os.wait4` of the process) at two transaction counts,
+  round by round, interleaved with the transaction without the check: the check's CPU in
+  microseconds when nothing else is measured with it.
+
+The parts are functions that each do one piece of the check's body, so each piece's cost is
+its function's cost minus an empty function's. Their SQL repeats fragments of
+`pre_request.check_jwt_claims` (supabase/migrations/*_pre_request_check_faster.sql): when the
+check changes, change them with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.loadgen import MeasurementError
+from harness.report import Row
+from movement_profiles_cli.stack import postgresql, processes
+from movement_profiles_cli.stack.state import StackState
+
+#: The seed's first user (supabase/seed.sql): it exists in auth.users on every stack.
+SEEDED_USER = "11111111-1111-4111-8111-111111111111"
+#: Transactions per callgrind run; the cost is (run at the larger - run at the smaller) / gap.
+COUNTED_TRANSACTIONS = (50, 250)
+#: Transactions per native run, and rounds of them.
+TIMED_TRANSACTIONS = (2_000, 8_000)
+TIMED_ROUNDS = 5
+TARGET_US = 20.0
+
+#: The parts, each a function of the throwaway copy (schema `bench_profile`); body fragments of
+#: the check. `empty` is the PL/pgSQL call itself, with the check's pinned search_path.
+PARTS_SQL = """
+create schema bench_profile;
+grant usage on schema bench_profile to authenticated;
+create function bench_profile.empty() returns void language plpgsql stable
+set search_path = '' as $$ begin return; end $$;
+create function bench_profile.authorization_header() returns void language plpgsql stable
+set search_path = '' as $$
+declare
+  authorization_header constant text :=
+    nullif(pg_catalog.current_setting('request.headers', true), '')::json ->> 'authorization';
+begin return; end $$;
+create function bench_profile.token_algorithm() returns void language plpgsql stable
+set search_path = '' as $$
+declare
+  authorization_header constant text :=
+    nullif(pg_catalog.current_setting('request.headers', true), '')::json ->> 'authorization';
+  header_segment text;
+begin
+  if pg_catalog.left(authorization_header, 7) ilike 'bearer ' then
+    header_segment := pg_catalog.translate(
+      pg_catalog.split_part(pg_catalog.split_part(authorization_header, ' ', 2), '.', 1),
+      '-_', '+/'
+    );
+    if (
+      pg_catalog.convert_from(
+        pg_catalog.decode(
+          pg_catalog.rpad(header_segment, (pg_catalog.length(header_segment) + 3) / 4 * 4, '='),
+          'base64'
+        ),
+        'UTF8'
+      )::json ->> 'alg'
+    ) in ('HS256', 'ES256', 'RS256') is not true then
+      raise sqlstate 'PT401' using message = 'JWT algorithm is not accepted';
+    end if;
+  end if;
+end $$;
+create function bench_profile.claims() returns void language plpgsql stable
+set search_path = '' as $$
+declare
+  claims jsonb;
+begin
+  claims := coalesce(
+    nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}'
+  )::jsonb;
+end $$;
+create function bench_profile.user_lookup() returns void language plpgsql stable
+set search_path = '' as $$
+begin
+  if not pre_request.auth_user_exists('11111111-1111-4111-8111-111111111111'::uuid) then
+    raise sqlstate 'PT401' using message = 'JWT sub claim names no user';
+  end if;
+end $$;
+create function bench_profile.request_time_limit() returns void language plpgsql stable
+set search_path = '' as $$
+begin
+  perform pg_catalog.set_config('statement_timeout', '250ms', true);
+end $$;
+grant execute on all functions in schema bench_profile to authenticated;
+"""
+
+CHECK = "select pre_request.check_jwt_claims()"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    #: What runs between the settings and the commit (statements), empty for none.
+    statements: tuple[str, ...]
+    #: The variant this one is read against, and what the difference means.
+    baseline: str = "none"
+    meaning: str = ""
+
+
+VARIANTS = (
+    Variant("none", ()),
+    Variant("select 1", ("select 1",), meaning="a statement of its own (any pre-request call)"),
+    Variant("check", (CHECK,), meaning="the whole check"),
+    Variant(
+        "check twice",
+        (CHECK, CHECK),
+        baseline="check",
+        meaning="a second call in the same transaction (its expressions already set up)",
+    ),
+    Variant(
+        "empty",
+        ("select bench_profile.empty()",),
+        baseline="select 1",
+        meaning="calling a PL/pgSQL function with a pinned search_path",
+    ),
+    Variant(
+        "authorization header",
+        ("select bench_profile.authorization_header()",),
+        baseline="empty",
+        meaning="reading Authorization from request.headers (json)",
+    ),
+    Variant(
+        "token algorithm",
+        ("select bench_profile.token_algorithm()",),
+        baseline="authorization header",
+        meaning="decoding the token's header and checking alg",
+    ),
+    Variant(
+        "claims",
+        ("select bench_profile.claims()",),
+        baseline="empty",
+        meaning="parsing request.jwt.claims (jsonb)",
+    ),
+    Variant(
+        "user lookup",
+        ("select bench_profile.user_lookup()",),
+        baseline="empty",
+        meaning="the auth.users lookup (security definer helper)",
+    ),
+    Variant(
+        "request time limit",
+        ("select bench_profile.request_time_limit()",),
+        baseline="empty",
+        meaning="setting statement_timeout for the request",
+    ),
+)
+
+
+def transactions(count: int, statements: tuple[str, ...], access_token: str, claims: str) -> str:
+    """`count` transactions as PostgREST 12.0.2 runs a signed-in GET's (bench/pgbench/get.sql),
+    for single-user mode (`-j`: a statement ends with a semicolon and an empty line)."""
+    headers = json.dumps(
+        {
+            "host": "127.0.0.1:54321",
+            "accept": "application/vnd.pgrst.object+json",
+            "prefer": "return=representation",
+            "x-forwarded-proto": "http",
+            "authorization": f"Bearer {access_token}",
+            "x-forwarded-for": "127.0.0.1",
+        },
+        separators=(",", ":"),
+    )
+    settings = (
+        "select set_config('search_path', '\"public\", \"extensions\"', true), "
+        "set_config('statement_timeout', '8s', true), set_config('role', 'authenticated', true), "
+        f"set_config('request.jwt.claims', '{claims}', true), "
+        "set_config('request.method', 'GET', true), "
+        "set_config('request.path', '/movement_profiles', true), "
+        f"set_config('request.headers', '{headers}', true), "
+        "set_config('request.cookies', '{}', true)"
+    )
+    one = "".join(
+        f"{statement};\n\n"
+        for statement in (
+            "begin isolation level read committed read only",
+            settings,
+            *statements,
+            "commit",
+        )
+    )
+    return one * count
+
+
+def session_token(jwt_secret: str, user: str = SEEDED_USER) -> tuple[str, str]:
+    """A Supabase Auth-style session token for `user`, HS256, an hour long; and its claims."""
+    now = int(time.time())
+    claims = json.dumps(
+        {
+            "aud": "authenticated",
+            "exp": now + 3600,
+            "iat": now,
+            "role": "authenticated",
+            "sub": user,
+        },
+        separators=(",", ":"),
+    )
+
+    def encoded(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = encoded(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    signing_input = f"{header}.{encoded(claims.encode())}"
+    signature = hmac.new(jwt_secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{encoded(signature)}", claims
+
+
+@dataclass
+class SingleUser:
+    """PostgreSQL in single-user mode on a data directory no server is running."""
+
+    postgres: Path
+    pgdata: Path
+    workdir: Path
+
+    def run(self, sql: str, *, counted: bool = False) -> float:
+        """Feed `sql` to one backend: its instructions (`counted`: under callgrind), else the
+        CPU seconds of its process. An ERROR fails the measure: a variant that fails measures
+        nothing."""
+        # Read by this process and handed over as stdin: the service user need not reach it.
+        script = self.workdir / "input.sql"
+        script.write_text(sql)
+        command = [str(self.postgres), "--single", "-j", "-D", str(self.pgdata), "postgres"]
+        if counted:
+            # Only the total is wanted, which callgrind prints; not its per-function file.
+            command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+        with script.open("rb") as stdin:
+            process = subprocess.Popen(
+                command,
+                stdin=stdin,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                user=processes.service_user(),
+                cwd="/",
+            )
+            assert process.stderr is not None
+            output = process.stderr.read().decode(errors="replace")
+            # Reaped here, not by Popen: wait4 gives this one process's resource usage.
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            process.stderr.close()
+        if process.returncode != 0 or "ERROR:" in output:
+            raise MeasurementError(f"single-user PostgreSQL failed: {output[-800:]}")
+        if not counted:
+            return usage.ru_utime + usage.ru_stime
+        found = re.search(r"Collected : (\d+)", output)
+        if found is None:
+            raise MeasurementError(f"callgrind printed no count: {output[-500:]}")
+        return float(found.group(1))
+
+
+@contextmanager
+def idle_copy(cli: Path, workdir: Path, pg_major: int) -> Iterator[SingleUser]:
+    """A stack of its own (migrations and seed applied), stopped, to run single-user on; removed
+    afterwards. Not the bench's stack: its server must not run while a single backend does."""
+    state_dir = workdir / "profile-stack"
+    base = [str(cli), "stack"]
+    try:
+        subprocess.run(
+            [
+                *base,
+                "up",
+                "--state-dir",
+                str(state_dir),
+                "--free-ports",
+                "--quiet",
+                "--pg",
+                str(pg_major),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [*base, "down", "--state-dir", str(state_dir)], check=True, capture_output=True
+        )
+        state = StackState.load(state_dir)
+        if state is None:
+            raise MeasurementError(f"no stack state in {state_dir}")
+        server = postgresql.server(pg_major, Path(__file__).resolve().parents[2])
+        yield SingleUser(server.postgres, state.pgdata, Path(tempfile.mkdtemp(dir=workdir)))
+    finally:
+        subprocess.run(
+            [*base, "down", "--state-dir", str(state_dir), "--remove-data", "--quiet"],
+            check=False,
+            capture_output=True,
+        )
+
+
+def per_transaction(
+    run: Callable[[str], float], sql_for: Callable[[int], str], counts: tuple[int, int]
+) -> float:
+    """What one transaction costs: (run at the larger count - run at the smaller) / gap."""
+    small, large = counts
+    return (run(sql_for(large)) - run(sql_for(small))) / (large - small)
+
+
+def bench_pre_request_profile(
+    cli: Path, workdir: Path, pg_major: int, jwt_secret: str, rounds: int = TIMED_ROUNDS
+) -> tuple[list[Row], dict[str, Any]]:
+    if shutil.which("valgrind") is None:
+        raise MeasurementError("valgrind is missing: run `make bench`, which installs it")
+    access_token, claims = session_token(jwt_secret)
+    with idle_copy(cli, workdir, pg_major) as backend:
+        backend.run(PARTS_SQL)
+        instructions = {
+            variant.name: per_transaction(
+                lambda sql: backend.run(sql, counted=True),
+                lambda count, variant=variant: transactions(
+                    count, variant.statements, access_token, claims
+                ),
+                COUNTED_TRANSACTIONS,
+            )
+            for variant in VARIANTS
+        }
+        timed: dict[str, list[float]] = {"none": [], "check": []}
+        for _ in range(rounds):
+            for name, statements in (("none", ()), ("check", (CHECK,))):
+                timed[name].append(
+                    per_transaction(
+                        backend.run,
+                        lambda count, statements=statements: transactions(
+                            count, statements, access_token, claims
+                        ),
+                        TIMED_TRANSACTIONS,
+                    )
+                    * 1e6
+                )
+    return profile_rows(instructions, timed)
+
+
+def profile_rows(
+    instructions: dict[str, float], timed: dict[str, list[float]]
+) -> tuple[list[Row], dict[str, Any]]:
+    """The rows of the profile: the check's CPU when timed alone, then its instructions by part."""
+    rounds = [
+        round(check - none, 1) for check, none in zip(timed["check"], timed["none"], strict=True)
+    ]
+    cost_us = statistics.median(rounds)
+    check_instructions = instructions["check"] - instructions["none"]
+    rows = [
+        Row(
+            item="8",
+            measurement="the check in one backend with nothing else measured (single-user "
+            "PostgreSQL, no network): CPU added per transaction",
+            result=f"+{cost_us:.1f} µs (rounds: {', '.join(f'{value:.1f}' for value in rounds)})",
+            baseline=f"the transaction without it: {statistics.median(timed['none']):.1f} µs",
+            target=f"<= {TARGET_US:.0f} µs",
+            met=cost_us <= TARGET_US,
+        )
+    ]
+    for variant in VARIANTS[1:]:
+        added = instructions[variant.name] - instructions[variant.baseline]
+        rows.append(
+            Row(
+                item="8",
+                measurement=f"instructions (callgrind): {variant.meaning}",
+                result=f"+{added / 1000:,.1f} k per transaction",
+                baseline=f"against {variant.baseline!r}"
+                + (
+                    f"; {added / check_instructions:.0%} of the check"
+                    if variant.name not in ("check", "check twice")
+                    else ""
+                ),
+            )
+        )
+    parts = {
+        variant.name: instructions[variant.name] - instructions[variant.baseline]
+        for variant in VARIANTS[1:]
+    }
+    named = (
+        "select 1",
+        "empty",
+        "authorization header",
+        "token algorithm",
+        "claims",
+        "user lookup",
+        "request time limit",
+    )
+    rest = check_instructions - sum(parts[name] for name in named)
+    rows.append(
+        Row(
+            item="8",
+            measurement="instructions (callgrind): the rest of the check (role tests, exp, aud "
+            "and sub checks), by difference",
+            result=f"+{rest / 1000:,.1f} k per transaction",
+            baseline=f"{rest / check_instructions:.0%} of the check",
+        )
+    )
+    return rows, {
+        "instructions_per_transaction": {
+            name: round(value) for name, value in instructions.items()
+        },
+        "instructions_added": {name: round(value) for name, value in parts.items()},
+        "instructions_rest": round(rest),
+        "timed_us_per_transaction": timed,
+        "timed_cost_us": {"median": round(cost_us, 1), "rounds": rounds},
+        "target_us": TARGET_US,
+    }
