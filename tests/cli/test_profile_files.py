@@ -158,10 +158,11 @@ def test_csv_export_joins_arrays_with_a_pipe() -> None:
 
 
 def test_an_export_page_is_written_as_each_profile_printed_alone() -> None:
-    """`export` writes a page at a time: the same bytes as `json.dumps` of each profile's
-    `--json` record, whatever the timestamps' fractions and offsets."""
+    """`export` writes a page at a time: a line a profile, compact JSON with exactly the fields
+    and values of its `--json` record, whatever the timestamps' fractions and offsets; CSV the
+    same rows as record by record."""
     from movement_profiles import MovementProfile
-    from movement_profiles_cli.commands.output import profile_record, profile_records
+    from movement_profiles_cli.commands.output import profile_record
 
     moments = [
         datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
@@ -180,12 +181,13 @@ def test_an_export_page_is_written_as_each_profile_printed_alone() -> None:
         for index, moment in enumerate(moments)
     ]
     jsonl = io.StringIO(newline="")
-    RecordWriter(jsonl, FileFormat.jsonl).write_all(profile_records(profiles))
-    assert jsonl.getvalue() == "".join(
-        json.dumps(profile_record(profile), ensure_ascii=False) + "\n" for profile in profiles
-    )
+    RecordWriter(jsonl, FileFormat.jsonl).write_profiles(profiles)
+    lines = jsonl.getvalue().split("\n")
+    assert lines.pop() == ""
+    assert [json.loads(line) for line in lines] == [profile_record(p) for p in profiles]
+    assert lines == [json.dumps(profile_record(p), separators=(",", ":")) for p in profiles]
     csv_page, csv_rows = io.StringIO(newline=""), io.StringIO(newline="")
-    RecordWriter(csv_page, FileFormat.csv).write_all(profile_records(profiles))
+    RecordWriter(csv_page, FileFormat.csv).write_profiles(profiles)
     one_by_one = RecordWriter(csv_rows, FileFormat.csv)
     for profile in profiles:
         one_by_one.write(profile_record(profile))

@@ -998,7 +998,6 @@ def export_profiles(
 ) -> None:
     """Write every profile, ordered by user_id, in the format `import` reads."""
     from movement_profiles_cli.commands._common import connected
-    from movement_profiles_cli.commands.output import profile_records
     from movement_profiles_cli.commands.profile_files import RecordWriter
 
     chosen = file_format or (format_from_suffix(output_path) if output_path else None)
@@ -1015,7 +1014,7 @@ def export_profiles(
         ):
             writer = RecordWriter(stream, chosen)
             for page in _fetched_ahead(client.iter_pages(page_size=page_size)):
-                writer.write_all(profile_records(page))
+                writer.write_profiles(page)
                 exported += len(page)
                 advance(len(page))
         if output_path is not None and temporary is not None:
