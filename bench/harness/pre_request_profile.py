@@ -15,9 +15,9 @@ throwaway stack's database that no server is running:
   microseconds when nothing else is measured with it.
 
 The parts are functions that each do one piece of the check's body, so each piece's cost is
-its function's cost minus an empty function's. Their SQL repeats fragments of
-`pre_request.check_jwt_claims` (supabase/migrations/*_pre_request_check_faster.sql): when the
-check changes, change them with it.
+its function's cost minus an empty function's. The pieces are copied from the migration that
+defines `pre_request.check_jwt_claims` last, and a test fails when one no longer appears there:
+when the check changes, change them with it.
 """
 
 from __future__ import annotations
@@ -53,26 +53,13 @@ TIMED_TRANSACTIONS = (2_000, 8_000)
 TIMED_ROUNDS = 5
 TARGET_US = 20.0
 
-#: The parts, each a function of the throwaway copy (schema `bench_profile`); body fragments of
-#: the check. `empty` is the PL/pgSQL call itself, with the check's pinned search_path.
-PARTS_SQL = """
-create schema bench_profile;
-grant usage on schema bench_profile to authenticated;
-create function bench_profile.empty() returns void language plpgsql stable
-set search_path = '' as $$ begin return; end $$;
-create function bench_profile.authorization_header() returns void language plpgsql stable
-set search_path = '' as $$
-declare
+#: Pieces of the check's body, as its migration writes them (tests/bench checks that they still
+#: appear there, so the parts measure the check as it is).
+AUTHORIZATION_HEADER_SQL = """
   authorization_header constant text :=
     nullif(pg_catalog.current_setting('request.headers', true), '')::json ->> 'authorization';
-begin return; end $$;
-create function bench_profile.token_algorithm() returns void language plpgsql stable
-set search_path = '' as $$
-declare
-  authorization_header constant text :=
-    nullif(pg_catalog.current_setting('request.headers', true), '')::json ->> 'authorization';
-  header_segment text;
-begin
+"""
+ALGORITHM_TEST_SQL = """
   if pg_catalog.left(authorization_header, 7) ilike 'bearer ' then
     header_segment := pg_catalog.translate(
       pg_catalog.split_part(pg_catalog.split_part(authorization_header, ' ', 2), '.', 1),
@@ -87,6 +74,41 @@ begin
         'UTF8'
       )::json ->> 'alg'
     ) in ('HS256', 'ES256', 'RS256') is not true then
+"""
+CLAIMS_SQL = """
+    claims := coalesce(
+      nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}'
+    )::jsonb;
+"""
+TIME_LIMIT_SQL = "perform pg_catalog.set_config('statement_timeout', '250ms', true);"
+USER_LOOKUP_SQL = "if not pre_request.auth_user_exists("
+CHECK_FRAGMENTS = (
+    AUTHORIZATION_HEADER_SQL,
+    ALGORITHM_TEST_SQL,
+    CLAIMS_SQL,
+    TIME_LIMIT_SQL,
+    USER_LOOKUP_SQL,
+)
+
+#: The parts, each a function of the throwaway copy (schema `bench_profile`) built from those
+#: pieces. `empty` is the PL/pgSQL call itself, with the check's pinned search_path.
+PARTS_SQL = f"""
+create schema bench_profile;
+grant usage on schema bench_profile to authenticated;
+create function bench_profile.empty() returns void language plpgsql stable
+set search_path = '' as $$ begin return; end $$;
+create function bench_profile.authorization_header() returns void language plpgsql stable
+set search_path = '' as $$
+declare
+{AUTHORIZATION_HEADER_SQL}
+begin return; end $$;
+create function bench_profile.token_algorithm() returns void language plpgsql stable
+set search_path = '' as $$
+declare
+{AUTHORIZATION_HEADER_SQL}
+  header_segment text;
+begin
+{ALGORITHM_TEST_SQL}
       raise sqlstate 'PT401' using message = 'JWT algorithm is not accepted';
     end if;
   end if;
@@ -96,21 +118,19 @@ set search_path = '' as $$
 declare
   claims jsonb;
 begin
-  claims := coalesce(
-    nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}'
-  )::jsonb;
+{CLAIMS_SQL}
 end $$;
 create function bench_profile.user_lookup() returns void language plpgsql stable
 set search_path = '' as $$
 begin
-  if not pre_request.auth_user_exists('11111111-1111-4111-8111-111111111111'::uuid) then
+  {USER_LOOKUP_SQL}'{SEEDED_USER}'::uuid) then
     raise sqlstate 'PT401' using message = 'JWT sub claim names no user';
   end if;
 end $$;
 create function bench_profile.request_time_limit() returns void language plpgsql stable
 set search_path = '' as $$
 begin
-  perform pg_catalog.set_config('statement_timeout', '250ms', true);
+  {TIME_LIMIT_SQL}
 end $$;
 grant execute on all functions in schema bench_profile to authenticated;
 """

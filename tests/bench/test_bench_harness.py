@@ -4,6 +4,7 @@ that lost its ratios) before a benchmark run would."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -153,6 +154,26 @@ def test_single_user_input_is_whole_transactions_ending_each_statement_with_an_e
     assert claims in statements[1]
     # Nothing inside a statement may end it early: no semicolon-newline-newline in the settings.
     assert ";\n\n" not in statements[1]
+
+
+def test_the_profiles_parts_are_pieces_of_the_check_as_its_last_migration_writes_it() -> None:
+    project = Path(__file__).resolve().parents[2]
+    migrations = sorted((project / "supabase" / "migrations").glob("*.sql"))
+    defining = [
+        path for path in migrations if "function pre_request.check_jwt_claims()" in path.read_text()
+    ]
+
+    def words(sql: str) -> str:
+        # Comments and line breaks aside: the same code, as PostgreSQL reads it.
+        return " ".join(re.sub(r"--[^\n]*", "", sql).split())
+
+    latest = words(defining[-1].read_text())
+    missing = [
+        fragment
+        for fragment in pre_request_profile.CHECK_FRAGMENTS
+        if words(fragment) not in latest
+    ]
+    assert not missing, f"{defining[-1].name} changed: update bench/harness/pre_request_profile.py"
 
 
 def test_the_profile_splits_the_check_into_parts_that_add_up() -> None:
