@@ -291,16 +291,17 @@ class FirstLines:
             yield ids, first_line
 
 
-def _user_key(user_id: Any) -> bytes:
-    """A valid row's user_id as 16 bytes: straight from the hex of the usual form, else parsed."""
+def _user_key(row: ImportRow) -> bytes:
+    """The user_id of a row `validate_row` passed, as 16 bytes: straight from the hex of the
+    usual form, else parsed."""
+    assert row.fields is not None  # validate_row sends fields, never text
+    user_id = row.fields["user_id"]
     if type(user_id) is str and len(user_id) == 36:
         try:
             return bytes.fromhex(user_id.replace("-", ""))
         except ValueError:
             pass
-    from movement_profiles.models import parse_uuid
-
-    return parse_uuid(user_id).bytes
+    return row.user_id.bytes
 
 
 class LineForms:
@@ -351,6 +352,15 @@ class Checked:
         self.first_lines.extend(part.first_lines, offset)
         self.forms.extend(part.forms, offset)
 
+    def take(self, row: ImportRow | BadRow) -> None:
+        """Count a row as `validate_row` judged it: bad, or valid and rebuilt when sent."""
+        self.rows += 1
+        if isinstance(row, BadRow):
+            self.invalid.append(row)
+        else:
+            self.forms.mark(row.line, LineForm.REBUILT)
+            self.first_lines.add(_user_key(row), row.line)
+
     def finish(self) -> None:
         """Report the rows that repeat a user_id, once every part is in."""
         for repeat in self.first_lines.repeats():
@@ -368,7 +378,7 @@ def check_jsonl(chunks: Iterable[bytes], *, at_start: bool = True) -> Checked:
     checked = Checked()
     json_object = json_object_parser()
     plain_form = plain_form_judge()
-    mark, add, invalid = checked.forms.mark, checked.first_lines.add, checked.invalid
+    mark, add = checked.forms.mark, checked.first_lines.add
     line = 0
     for line, text in jsonl_lines(chunks, at_start=at_start):
         fields = json_object(text)
@@ -383,15 +393,8 @@ def check_jsonl(chunks: Iterable[bytes], *, at_start: bool = True) -> Checked:
         # Anything but a valid row in the usual form: judged (and worded) the thorough way, from
         # the text as the standard library parses it.
         parsed = jsonl_record(line, text)
-        if parsed is None:
-            continue
-        checked.rows += 1
-        row = validate_row(parsed)
-        if isinstance(row, BadRow):
-            invalid.append(row)
-        else:
-            mark(line, LineForm.REBUILT)
-            add(_user_key(row.fields["user_id"] if row.fields else None), line)
+        if parsed is not None:
+            checked.take(validate_row(parsed))
     checked.lines = line
     return checked
 
@@ -400,15 +403,7 @@ def check_records(records: Iterable[SourceRow]) -> Checked:
     """The first pass over the records of a CSV file."""
     checked = Checked()
     for record in records:
-        checked.rows += 1
-        row = validate_row(record)
-        if isinstance(row, BadRow):
-            checked.invalid.append(row)
-        else:
-            checked.forms.mark(row.line, LineForm.REBUILT)
-            checked.first_lines.add(
-                _user_key(row.fields["user_id"] if row.fields else None), row.line
-            )
+        checked.take(validate_row(record))
     return checked
 
 
