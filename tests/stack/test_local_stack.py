@@ -197,7 +197,7 @@ def test_dev_user_create_and_token_give_a_working_session(own_stack: LocalStack)
     )
     assert again.returncode == 2
     assert again.stderr.count("\n") == 1
-    assert 'duplicate key value violates unique constraint "users_email_key"' in again.stderr
+    assert 'violates unique constraint "users_email_partial_key"' in again.stderr
 
 
 def test_dev_commands_refuse_without_a_local_stack(tmp_path: Path) -> None:
