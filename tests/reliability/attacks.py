@@ -73,6 +73,10 @@ REGEX_QUERIES = (
     f"limit=1;training_preferences-%3E%3E0=im%61tch.{_ENCODED}",
 )
 
+# The component's table as the attackers spell it: PostgREST (and the gateway, which matches the
+# decoded path) serves both as /movement_profiles. Every query goes out in each spelling in turn.
+FLOOD_PATHS = ("/movement_profiles", "/movement%5Fprofiles")
+
 # A victim read slower than this fails the attack's check.
 VICTIM_BUDGET_SECONDS = 1.0
 
@@ -235,9 +239,10 @@ def _flood(url: str, headers: dict[str, str], attackers: int, seconds: float) ->
             sent = index
             while time.monotonic() < deadline:
                 query = REGEX_QUERIES[sent % len(REGEX_QUERIES)]
+                path = FLOOD_PATHS[sent // len(REGEX_QUERIES) % len(FLOOD_PATHS)]
                 sent += 1
                 try:
-                    response = client.get(f"{url}/movement_profiles?{query}", headers=headers)
+                    response = client.get(f"{url}{path}?{query}", headers=headers)
                 except httpx.TransportError as error:
                     status, body = type(error).__name__, repr(error)
                 else:

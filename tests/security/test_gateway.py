@@ -1,6 +1,11 @@
 """The gateway's own refusals: expensive filters, bytes that are not UTF-8, paths and requests
 nginx used to answer in HTML, and what PostgREST's internal ports and OpenAPI root tell a caller.
 
+The component is a guest in its host's project: the refusals of what this API never needs
+(regex filters, CSV and form bodies, unlisted headers) hold on the component's own paths, in
+every spelling PostgREST routes to them, and on the host's paths the gateway answers what
+PostgREST answers straight (as behind hosted Supabase's Kong).
+
 Requests go over raw sockets where an HTTP library would refuse to send them (bytes that are not
 UTF-8 in a URL or a header, a broken request line). Every refusal must be a 4xx whose body is
 valid UTF-8 JSON with a message; nothing here may get a 5xx.
@@ -11,6 +16,8 @@ from __future__ import annotations
 import os
 import urllib.parse
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from movement_profiles_cli.stack.state import DB_PASSWORD, StackState
+from tests.security import host_table
 from tests.security.support import (
     VALID_PROFILE,
     Database,
@@ -28,6 +36,7 @@ from tests.security.support import (
     insert_profiles,
     raw_get,
     raw_request,
+    table_fingerprint,
     user_token,
 )
 
@@ -80,7 +89,7 @@ REFUSED_FILTERS = {
 
 @pytest.mark.parametrize("caller", ["anon", "user", "service role"])
 @pytest.mark.parametrize("case", REFUSED_FILTERS)
-def test_regex_filters_are_refused_at_the_gateway(
+def test_regex_filters_on_the_components_table_are_refused_at_the_gateway(
     stack: StackState,
     user: tuple[uuid.UUID, dict[bytes, bytes | None]],
     caller: str,
@@ -94,6 +103,216 @@ def test_regex_filters_are_refused_at_the_gateway(
     assert body["details"] is None
     assert "match" in body["message"]
     assert body["hint"]
+
+
+# Every spelling of the component's paths that nginx decodes and normalizes to them: what PostgREST
+# is sent, and what the component's rules are matched against.
+TABLE_SPELLINGS = [
+    TABLE,
+    b"/rest/v1/movement%5Fprofiles",
+    b"/rest/v1/movement%5fprofiles",
+    b"/rest/v1/%6Dovement_profiles",
+    b"/rest/v1//movement_profiles",
+    b"/rest/v1/./movement_profiles",
+    b"/rest/v1/x/../movement_profiles",
+]
+RPC_SPELLINGS = [
+    b"/rest/v1/rpc/movement_profile_options",
+    b"/rest/v1/rpc/movement%5fprofile_options",
+    b"/rest/v1/rpc%2Fmovement_profile_options",
+    b"/rest/v1/%72pc/movement_profile_options",
+    b"/rest/v1/rpc//movement_profile_options",
+]
+COMPONENT_SPELLINGS = TABLE_SPELLINGS + RPC_SPELLINGS
+SERVICE = b"apikey"
+
+
+def service_headers(stack: StackState) -> dict[bytes, bytes | None]:
+    return {SERVICE: stack.service_role_key.encode()}
+
+
+@pytest.mark.parametrize("path", COMPONENT_SPELLINGS, ids=lambda path: path.decode())
+def test_every_spelling_of_the_components_paths_is_served_as_that_path(
+    stack: StackState, path: bytes
+) -> None:
+    """The spelling reaches PostgREST as the component's path (200 with its answer), and an
+    unlisted header, bad bytes and all, is not forwarded there (PostgREST would answer 500)."""
+    query = b"?select=user_id&limit=1" if path in TABLE_SPELLINGS else b""
+    headers = {**service_headers(stack), b"X-Anything-Else": b"\xff\xfe"}
+    response = raw_get(stack, path + query, headers)
+    assert response.status == 200, response.body[:300]
+    assert isinstance(response.json(), list if path in TABLE_SPELLINGS else dict)
+
+
+@pytest.mark.parametrize("path", COMPONENT_SPELLINGS, ids=lambda path: path.decode())
+@pytest.mark.parametrize("operator", ["match", "imatch", "not.match"])
+def test_regex_filters_are_refused_on_every_spelling_of_the_components_paths(
+    stack: StackState, path: bytes, operator: str
+) -> None:
+    column = b"goals->>0" if path in TABLE_SPELLINGS else b"goal"
+    target = path + b"?" + column + b"=" + operator.encode() + b"." + PATTERN.encode()
+    response = raw_get(stack, target, service_headers(stack))
+    assert response.status == 400, response.body[:300]
+    assert gateway_json_error(response)["code"] == "OPERATOR_NOT_ALLOWED"
+
+
+FOREIGN_BODIES = {
+    "CSV": (b"text/csv", b'training_preferences,goals\n"[""yoga""]","[""rehab""]"'),
+    "form": (b"application/x-www-form-urlencoded", b"training_preferences=%5B%5D&goals=%5B%5D"),
+}
+
+
+@pytest.mark.parametrize("path", COMPONENT_SPELLINGS, ids=lambda path: path.decode())
+@pytest.mark.parametrize("kind", FOREIGN_BODIES)
+def test_csv_and_form_bodies_are_refused_on_every_spelling_of_the_components_paths(
+    stack: StackState, database: Database, path: bytes, kind: str
+) -> None:
+    content_type, content = FOREIGN_BODIES[kind]
+    headers = {**service_headers(stack), b"Content-Type": content_type}
+    rows_before = table_fingerprint(database)
+    response = raw_get(stack, path, headers, method=b"POST", body=content)
+    assert response.status == 415, response.body[:300]
+    assert gateway_json_error(response)["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert table_fingerprint(database) == rows_before
+
+
+# -- the host's paths: what PostgREST answers, as behind hosted Supabase's Kong -----------------
+
+
+@pytest.fixture(scope="module")
+def host(stack: StackState, database: Database) -> Iterator[None]:
+    with host_table.host_table(stack, database):
+        yield
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What a client sends the gateway, and what Kong would send PostgREST for it."""
+
+    through_gateway: dict[str, str]
+    straight: dict[str, str]
+
+
+def host_callers(stack: StackState, user_id: uuid.UUID) -> dict[str, Caller]:
+    token = user_token(stack, user_id)
+    return {
+        "anon": Caller({"apikey": stack.anon_key}, {"Authorization": f"Bearer {stack.anon_key}"}),
+        "user": Caller(
+            {"apikey": stack.anon_key, "Authorization": f"Bearer {token}"},
+            {"Authorization": f"Bearer {token}"},
+        ),
+        "service role": Caller(
+            {"apikey": stack.service_role_key},
+            {"Authorization": f"Bearer {stack.service_role_key}"},
+        ),
+    }
+
+
+def answer(response: httpx.Response) -> tuple[int, Any]:
+    """Status and body; a JSON body parsed, so that formatting does not count."""
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.status_code, response.json()
+    return response.status_code, response.text
+
+
+def both_ways(
+    stack: StackState,
+    caller: Caller,
+    method: str,
+    path: str,
+    *,
+    params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+) -> tuple[tuple[int, Any], tuple[int, Any]]:
+    """The same request through the gateway and straight at PostgREST."""
+    answers = []
+    for base, credentials in (
+        (stack.rest_url, caller.through_gateway),
+        (stack.postgrest_url, caller.straight),
+    ):
+        response = httpx.request(
+            method,
+            base + path,
+            params=params,
+            headers={**credentials, **(headers or {})},
+            content=content,
+            timeout=10,
+        )
+        answers.append(answer(response))
+    return answers[0], answers[1]
+
+
+# Raw query strings, as a client sends them.
+HOST_READS = {
+    "match": "name=match.%5Ea",
+    "imatch": "name=imatch.%5Ea",
+    "not.match": "name=not.match.%5Ea",
+    "not.imatch": "name=not.imatch.%5EA",
+    "match in an or tree": "or=(name.match.%5Eb,name.eq.Apple)",
+    "match, operator percent-encoded": "name=%6Datch.%5Ea",
+}
+
+
+@pytest.mark.parametrize("caller", ["anon", "user", "service role"])
+@pytest.mark.parametrize("case", HOST_READS)
+def test_regex_filters_on_a_host_table_answer_as_postgrest_does(
+    stack: StackState, host: None, user: tuple[uuid.UUID, Any], caller: str, case: str
+) -> None:
+    who = host_callers(stack, user[0])[caller]
+    query = f"{HOST_READS[case]}&select=name&order=name"
+    gateway, straight = both_ways(stack, who, "GET", f"/{host_table.TABLE}?{query}")
+    assert gateway == straight
+    if caller == "service role":
+        assert gateway[0] == 200, gateway
+
+
+@pytest.mark.parametrize("caller", ["anon", "user", "service role"])
+def test_a_host_function_reads_a_client_header_as_through_kong(
+    stack: StackState, host: None, user: tuple[uuid.UUID, Any], caller: str
+) -> None:
+    who = host_callers(stack, user[0])[caller]
+    gateway, straight = both_ways(
+        stack,
+        who,
+        "GET",
+        f"/rpc/{host_table.HEADER_FUNCTION}",
+        params={"name": "x-host-tenant"},
+        headers={"X-Host-Tenant": "acme"},
+    )
+    assert gateway == straight
+    if caller == "service role":
+        assert gateway == (200, "acme")
+
+
+HOST_BODIES = {
+    "CSV bulk insert": ("text/csv", b"name,tag\nimported-1,bulk\nimported-2,bulk\n"),
+    "form insert": ("application/x-www-form-urlencoded", b"name=from-a-form&tag=form"),
+}
+
+
+@pytest.mark.parametrize("case", HOST_BODIES)
+def test_csv_and_form_inserts_into_a_host_table_answer_as_postgrest_does(
+    stack: StackState, database: Database, host: None, user: tuple[uuid.UUID, Any], case: str
+) -> None:
+    content_type, content = HOST_BODIES[case]
+    who = host_callers(stack, user[0])["service role"]
+    try:
+        gateway, straight = both_ways(
+            stack,
+            who,
+            "POST",
+            f"/{host_table.TABLE}",
+            params={"select": "name,tag"},
+            headers={"Content-Type": content_type, "Prefer": "return=representation"},
+            content=content,
+        )
+        assert gateway == straight
+        assert gateway[0] == 201, gateway
+        written = len(gateway[1])
+        assert host_table.fingerprint(database)[0] == len(host_table.ROWS) + 2 * written
+    finally:
+        host_table.seed(database)
 
 
 def allowed_filters(user_id: uuid.UUID) -> dict[str, dict[str, str]]:
@@ -246,14 +465,6 @@ def test_a_header_in_valid_utf8_passes(stack: StackState) -> None:
         b"X-Client-Info": "caf\u00e9/1.0 \U0001f600".encode(),
         b"User-Agent": "\u043a\u043b\u0438\u0435\u043d\u0442".encode(),
     }
-    response = raw_get(stack, TABLE + b"?select=user_id&limit=1", headers)
-    assert response.status == 200, response.body[:300]
-
-
-def test_a_header_the_gateway_does_not_know_never_reaches_postgrest(stack: StackState) -> None:
-    """nginx reads header values by name only; one outside the checked list is not inspected,
-    but it is not forwarded either, so its bytes cannot make PostgREST fail."""
-    headers = {b"apikey": stack.service_role_key.encode(), b"X-Anything-Else": b"\xff\xfe"}
     response = raw_get(stack, TABLE + b"?select=user_id&limit=1", headers)
     assert response.status == 200, response.body[:300]
 

@@ -4,11 +4,17 @@ Like Supabase's gateway it answers CORS preflights, rejects a request without a 
 (header or query parameter) with 401 and a JSON body, uses the apikey as the bearer token when no
 `Authorization` header is sent, and proxies `/rest/v1/*` to PostgREST.
 
-It also refuses, before PostgREST sees them, what this API never needs and PostgREST handles
-badly: regular-expression filters (`match`, `imatch`), bytes that are not UTF-8 in the URL or in a
-header, CSV and form bodies, and paths PostgREST would answer with an empty `{}`. Every answer it
-gives itself is JSON. The limits against slow and greedy clients are listed in SECURITY.md
-("Abuse").
+The component is a guest in its host's project, so the gateway has two kinds of path. On the
+host's paths (every table and function that is not the component's) it passes the request on as
+Kong does: every client header, regex filters, CSV and form bodies; it refuses only what no valid
+request contains (bytes that are not UTF-8, an unfiltered PATCH or DELETE, which hosted Supabase's
+`safeupdate` refuses too) and what no deployment should take (slow clients, bodies over 1 MB).
+On the component's own paths (COMPONENT_PATHS) it also refuses what this API never needs and
+PostgREST handles badly: regular-expression filters (`match`, `imatch`), CSV and form bodies, and
+every header but the few PostgREST needs. Both kinds are matched on the path nginx forwards
+(percent-decoded and normalized), so no spelling of a path reaches PostgREST under the other
+kind's rules. Every answer the gateway gives itself is JSON. The limits against slow and greedy
+clients are listed in SECURITY.md ("Abuse").
 """
 
 from __future__ import annotations
@@ -53,11 +59,16 @@ CORS_HEADERS = {
     "Access-Control-Max-Age": "3600",
 }
 
-# The client headers PostgREST receives; nothing else is forwarded. PostgREST 12 copies every
-# header it gets into `request.headers` and answers a bare-text 500 when one is not UTF-8, so an
-# unlisted header, whatever its bytes, cannot reach it. `Authorization`, `Host` and the
-# `X-Forwarded-*` headers are set by the gateway itself; the `apikey` stays here, as with Kong's
-# `hide_credentials`.
+# The component's own paths under /rest/v1/, as PostgREST serves them. The gateway's extra
+# refusals apply to these alone; every other path is the host's.
+COMPONENT_PATHS = ("movement_profiles", "rpc/movement_profile_options")
+
+# The client headers PostgREST receives on the component's paths; nothing else is forwarded there.
+# PostgREST 12 copies every header it gets into `request.headers` and answers a bare-text 500 when
+# one is not UTF-8, so an unlisted header, whatever its bytes, cannot reach it. `Authorization`,
+# `Host` and the `X-Forwarded-*` headers are set by the gateway itself; the `apikey` stays here, as
+# with Kong's `hide_credentials`. On the host's paths every client header is forwarded, as Kong
+# forwards them (the `apikey` excepted).
 FORWARDED_HEADERS = (
     "Accept",
     "Accept-Profile",
@@ -72,7 +83,8 @@ FORWARDED_HEADERS = (
 )
 # Headers whose value must be UTF-8 (else 400): the forwarded ones, the credentials, and the
 # common headers of browsers, HTTP libraries and proxies. nginx reads a header's value only by
-# name; a header outside this list is not inspected, and not forwarded either.
+# name; a header outside this list is not inspected (on the component's paths it is not forwarded
+# either; on the host's paths it reaches PostgREST, as behind Kong).
 CHECKED_HEADERS = (
     *FORWARDED_HEADERS,
     "Access-Control-Request-Headers",
@@ -128,10 +140,15 @@ CHECKED_HEADERS = (
     "X-Supabase-Api-Version",
 )
 
-# Filter operators refused at the gateway: PostgreSQL compiles a regular expression while planning,
-# before any privilege or row-level check, and a pathological one holds a pooled connection for the
-# whole statement timeout. Nothing in this project filters with them (the SDK and CLI use eq, gt,
-# cs, order and limit; the web example eq); `like`/`ilike` stay available.
+# Headers a proxy must not pass on (RFC 9110, 7.6.1); nginx sets `Connection` itself. Kong drops
+# them too.
+HOP_BY_HOP_HEADERS = ("Keep-Alive", "Proxy-Connection", "TE", "Upgrade")
+
+# Filter operators refused on the component's paths: PostgreSQL compiles a regular expression
+# while planning, before any privilege or row-level check, and a pathological one holds a pooled
+# connection for the whole statement timeout. Nothing in this project filters with them (the SDK
+# and CLI use eq, gt, cs, order and limit; the web example eq); `like`/`ilike` stay available.
+# A host's tables keep them, as on hosted Supabase.
 REFUSED_OPERATORS = ("imatch", "match")
 
 # --- regular expressions (PCRE, matched on raw bytes) ------------------------------------------
@@ -198,6 +215,31 @@ _OPERATOR_END = "(?:\\.|%2e|\\(|%28)"
 
 def operator_pattern(operator: str) -> str:
     return any_spelling(operator) + _OPERATOR_END
+
+
+def exact_spelling(word: str) -> str:
+    """A case-sensitive (`~`) pattern for `word` as PostgREST reads a parameter name: each
+    character as it is or percent-encoded (`%73elect`, `%6C` or `%6c`), letters in their case."""
+    return "".join(
+        f"(?:{re.escape(char)}|%{ord(char) >> 4:x}[{ord(char) & 15:x}{ord(char) & 15:X}])"
+        if (ord(char) & 15) >= 10
+        else f"(?:{re.escape(char)}|%{ord(char):02x})"
+        for char in word
+    )
+
+
+# Query parameters that shape an answer and name no row: with nothing else, an UPDATE or DELETE
+# has no WHERE clause, and safeupdate refuses it.
+SHAPING_PARAMETERS = ("select", "order", "limit", "offset", "columns", "on_conflict")
+# A filter of the root table (matched case-sensitively, as PostgREST reads names): a parameter
+# named anything but a shaping one, with no `.` in its name (`embedded.column=` filters an
+# embedded resource, not the rows written), or the root `not.or` / `not.and`. PostgREST splits a
+# parameter at its first raw `=` and then decodes the name, so `%73elect=` is `select`, and
+# `select%3Duser_id` (no raw `=`) and a bare `user_id` filter nothing.
+_SHAPING = "(?:" + "|".join(exact_spelling(name) for name in SHAPING_PARAMETERS) + ")"
+_ROOT_NAME = "(?:[^&;=.%]|%(?!2[eE]))+"
+_ROOT_LOGIC = "(?:" + "|".join(exact_spelling(name) for name in ("not.or", "not.and")) + ")"
+FILTER_PARAMETER = f"(?:^|[&;])(?!{_SHAPING}=)(?:{_ROOT_LOGIC}|{_ROOT_NAME})="
 
 
 def _json(code: str | None, message: str, hint: str | None = None) -> str:
@@ -337,6 +379,59 @@ def render_config(state: StackState, *, open_files: int = 1024) -> str:
     refused_operators = "\n".join(
         f'    "~*{operator_pattern(operator)}" {operator};' for operator in REFUSED_OPERATORS
     )
+    # What every path under /rest/v1/ goes through before it is proxied.
+    checks = f"""\
+      if ($url_not_utf8) {{ return 400 "{url_not_utf8}"; }}
+      if ($header_not_utf8) {{ return 400 "{header_not_utf8}"; }}
+      # Browsers send no apikey on a preflight, so it is answered before the key check.
+      if ($request_method = OPTIONS) {{ return 204; }}
+      if ($apikey_status = missing) {{ return 401 "{no_key}"; }}
+      if ($apikey_status = invalid) {{ return 401 "{bad_key}"; }}
+      set $args $args_without_apikey;
+      if ($apikey_repeated) {{ return 400 "{repeated_key}"; }}
+      if ($unfiltered_write) {{ return 400 "{unfiltered_write}"; }}"""
+    proxy = f"""\
+      # Counted only for requests that passed the checks above (those end in the rewrite phase).
+      limit_conn requests_per_address {CONNECTIONS_PER_ADDRESS};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host "127.0.0.1:{state.api_port}";
+      proxy_set_header Authorization $authorization_to_forward;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      # PostgREST adds its own CORS headers; ours are the only ones a browser should see.
+      proxy_hide_header Access-Control-Allow-Origin;
+      proxy_hide_header Access-Control-Allow-Credentials;
+      proxy_hide_header Access-Control-Expose-Headers;
+      proxy_intercept_errors off;"""
+    component_locations = "\n".join(
+        f"""\
+    # The component's path /rest/v1/{path}, in every spelling nginx decodes to it (`=` matches
+    # the normalized, percent-decoded path), forwarded as exactly that path.
+    location = /rest/v1/{path} {{
+{checks}
+      if ($refused_operator) {{ return 400 "{operator_refused}"; }}
+      if ($foreign_body) {{ return 415 "{foreign_body}"; }}
+{proxy}
+      proxy_pass http://postgrest/{path};
+      # Only the headers PostgREST needs (FORWARDED_HEADERS in gateway.py), each checked above.
+      proxy_pass_request_headers off;
+{forwarded_headers}
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }}"""
+        for path in COMPONENT_PATHS
+    )
+    hop_by_hop = "\n".join(f'      proxy_set_header {name} "";' for name in HOP_BY_HOP_HEADERS)
+    host_location = f"""\
+{checks}
+{proxy}
+      # The normalized, percent-decoded path: what the locations above were matched against.
+      proxy_pass http://postgrest/;
+      # Every client header but the key (Kong's `hide_credentials`) and hop-by-hop ones; an empty
+      # value is not sent. A header outside CHECKED_HEADERS is passed on uninspected.
+      proxy_set_header apikey "";
+{hop_by_hop}
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Real-IP $remote_addr;"""
     return f"""# Generated by `movement-profiles stack up`; edits are overwritten.
 daemon off;
 # One process, no master: a killed master would leave its worker holding the port, and the pid we
@@ -421,10 +516,12 @@ http {{
     default "";
   }}
   # A query parameter other than these is a filter (a column, `or`, `and`, `not.or`, ...).
+  # A query parameter that filters the rows written (FILTER_PARAMETER in gateway.py).
   map $args_without_apikey $args_have_filter {{
-    "~(?:^|[&;])(?!(?:select|order|limit|offset|columns|on_conflict)=)[^&;=]+=" 1;
+    "~{FILTER_PARAMETER}" 1;
     default "";
   }}
+  # $uri is the path as it is forwarded: percent-decoded and normalized.
   map "$request_method:$args_have_filter:$uri" $unfiltered_write {{
     "~^PATCH::/rest/v1/(?!rpc/)" UPDATE;
     "~^DELETE::/rest/v1/(?!rpc/)" DELETE;
@@ -477,37 +574,11 @@ http {{
       return 404 "{no_such_path}";
     }}
 
+{component_locations}
+
+    # The host's paths: passed on as Kong passes them, every client header included.
     location /rest/v1/ {{
-      if ($url_not_utf8) {{ return 400 "{url_not_utf8}"; }}
-      if ($header_not_utf8) {{ return 400 "{header_not_utf8}"; }}
-      # Browsers send no apikey on a preflight, so it is answered before the key check.
-      if ($request_method = OPTIONS) {{ return 204; }}
-      if ($apikey_status = missing) {{ return 401 "{no_key}"; }}
-      if ($apikey_status = invalid) {{ return 401 "{bad_key}"; }}
-      set $args $args_without_apikey;
-      if ($apikey_repeated) {{ return 400 "{repeated_key}"; }}
-      if ($refused_operator) {{ return 400 "{operator_refused}"; }}
-      if ($unfiltered_write) {{ return 400 "{unfiltered_write}"; }}
-      if ($foreign_body) {{ return 415 "{foreign_body}"; }}
-
-      # Counted only for requests that passed the checks above (those end in the rewrite phase).
-      limit_conn requests_per_address {CONNECTIONS_PER_ADDRESS};
-
-      proxy_pass http://postgrest/;
-      proxy_http_version 1.1;
-      # Only the headers PostgREST needs (FORWARDED_HEADERS in gateway.py), each checked above.
-      proxy_pass_request_headers off;
-      proxy_set_header Connection "";
-      proxy_set_header Host "127.0.0.1:{state.api_port}";
-      proxy_set_header Authorization $authorization_to_forward;
-{forwarded_headers}
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      # PostgREST adds its own CORS headers; ours are the only ones a browser should see.
-      proxy_hide_header Access-Control-Allow-Origin;
-      proxy_hide_header Access-Control-Allow-Credentials;
-      proxy_hide_header Access-Control-Expose-Headers;
-      proxy_intercept_errors off;
+{host_location}
     }}
 
     location / {{
