@@ -258,6 +258,23 @@ def test_cors_preflight_is_answered_without_apikey(stack: StackState) -> None:
         assert header in allowed
 
 
+def test_cors_preflight_allows_the_headers_a_host_page_asks_for(stack: StackState) -> None:
+    # Kong's cors plugin, as Supabase configures it, answers the headers the browser asks for.
+    asked = "authorization, apikey, x-tenant-id"
+    response = httpx.options(
+        f"{stack.rest_url}/workout_programs",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": asked,
+        },
+    )
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-headers"] == asked
+    plain = httpx.options(f"{stack.rest_url}/workout_programs")
+    assert "apikey" in plain.headers["access-control-allow-headers"]
+
+
 def test_apikey_is_used_as_bearer_when_authorization_is_absent(stack: StackState) -> None:
     # The service key as apikey alone acts as service_role: it sees every seeded profile.
     response = httpx.get(

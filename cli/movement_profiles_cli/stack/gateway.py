@@ -301,8 +301,13 @@ GATEWAY_ERRORS: tuple[tuple[int, str, str, str | None], ...] = (
 def render_config(state: StackState, *, open_files: int = 1024) -> str:
     """nginx's configuration; `open_files` is the soft open-files limit nginx will run with."""
     runtime = state.runtime_dir / "nginx"
+    # Like Kong's cors plugin without a `headers` setting, a preflight is allowed the headers it
+    # asks for (a host's page may send headers of its own); without the question, the usual ones.
     cors = "\n".join(
-        f'    add_header {name} "{value}" always;' for name, value in CORS_HEADERS.items()
+        f"    add_header {name} $cors_allow_headers always;"
+        if name == "Access-Control-Allow-Headers"
+        else f'    add_header {name} "{value}" always;'
+        for name, value in CORS_HEADERS.items()
     )
     temp_paths = "\n".join(
         f"  {kind}_temp_path {runtime / ('tmp-' + kind)};"
@@ -475,6 +480,10 @@ http {{
   limit_conn_status 429;
   # API keys are JWTs, longer than the default bucket allows.
   map_hash_bucket_size 256;
+  map $http_access_control_request_headers $cors_allow_headers {{
+    "" "{CORS_HEADERS["Access-Control-Allow-Headers"]}";
+    default $http_access_control_request_headers;
+  }}
 
   # Bytes that are not UTF-8, in the URL (raw or percent-encoded) or in a header value: PostgREST
   # 12 answers them with a bare-text 500 (or, in the path, a 404 whose JSON is not UTF-8).
