@@ -117,8 +117,9 @@ declare
   algorithms text[];
   subject text;
 begin
-  -- Every request of the host project pays for this line, so its own paths (the common case)
-  -- cost a setting read and two comparisons; only a path with a percent escape is decoded.
+  -- Every request of the host project runs this, so a path that is not the component's (the
+  -- common case) costs a setting read and two comparisons; only a path holding a percent escape
+  -- is decoded.
   if request_path in ('/movement_profiles', '/rpc/movement_profile_options') then
     null;
   elsif pg_catalog.strpos(request_path, '%') > 0 then
@@ -131,7 +132,9 @@ begin
   end if;
 
   request_role := current_user;
-  claims := coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
+  claims := coalesce(
+    nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}'
+  )::jsonb;
   -- PostgREST verifies the token of the FIRST Authorization header, but builds request.headers
   -- as a map that keeps the LAST value of a repeated header. So what is visible here is checked
   -- against what PostgREST verified, whose claims are request.jwt.claims (the token's payload
@@ -141,7 +144,9 @@ begin
   -- The token as PostgREST takes it from the header (wai-extra's extractBearerAuth): the scheme
   -- is what comes before the first white space, "bearer" in any case; the token is the rest,
   -- leading white space dropped. An empty token is no token.
-  token := nullif((pg_catalog.regexp_match(authorization_header, '^bearer(?:\s+(.*))?$', 'i'))[1], '');
+  token := nullif(
+    (pg_catalog.regexp_match(authorization_header, '^bearer(?:\s+(.*))?$', 'i'))[1], ''
+  );
 
   if token is null then
     if claims - 'role' <> '{}' then
