@@ -112,9 +112,9 @@ declare
   claims jsonb;
   authorization_header text;
   token text;
-  token_header json;
+  token_header text;
   token_claims jsonb;
-  algorithms text[];
+  algorithm text;
   subject text;
 begin
   -- Every request of the host project runs this, so a path that is not the component's (the
@@ -144,9 +144,13 @@ begin
   -- The token as PostgREST takes it from the header (wai-extra's extractBearerAuth): the scheme
   -- is what comes before the first white space, "bearer" in any case; the token is the rest,
   -- leading white space dropped. An empty token is no token.
-  token := nullif(
-    (pg_catalog.regexp_match(authorization_header, '^bearer(?:\s+(.*))?$', 'i'))[1], ''
-  );
+  if pg_catalog.left(authorization_header, 6) ilike 'bearer'
+     and pg_catalog.strpos(E' \t\n\r\f\x0b', pg_catalog.substr(authorization_header, 7, 1)) > 0
+  then
+    token := nullif(
+      pg_catalog.ltrim(pg_catalog.substr(authorization_header, 7), E' \t\n\r\f\x0b'), ''
+    );
+  end if;
 
   if token is null then
     if claims - 'role' <> '{}' then
@@ -158,7 +162,7 @@ begin
   else
     begin
       -- base64url without padding, as JWTs carry it: PostgreSQL's decoder wants the padding
-      -- back. The header is read as `json` to see every `alg` it holds, in order.
+      -- back.
       token_header := pg_catalog.convert_from(
         pg_catalog.decode(
           pg_catalog.rpad(
@@ -168,7 +172,7 @@ begin
           'base64'
         ),
         'UTF8'
-      )::json;
+      );
       token_claims := pg_catalog.convert_from(
         pg_catalog.decode(
           pg_catalog.rpad(
@@ -179,9 +183,7 @@ begin
         ),
         'UTF8'
       )::jsonb - 'role';
-      select pg_catalog.array_agg(header_field.value) into algorithms
-      from pg_catalog.json_each_text(token_header) as header_field
-      where header_field.key = 'alg';
+      algorithm := token_header::json ->> 'alg';
     exception when data_exception then
       raise sqlstate 'PT401' using
         message = 'Authorization header is malformed',
@@ -198,9 +200,14 @@ begin
 
     -- PostgREST verifies the signature with the project's secret but accepts every HMAC variant
     -- of it. Supabase Auth signs with HS256, or ES256/RS256 with asymmetric signing keys. A header
-    -- naming `alg` twice is refused: PostgREST and PostgreSQL would not read the same one.
-    if pg_catalog.cardinality(algorithms) is distinct from 1
-       or algorithms[1] not in ('HS256', 'ES256', 'RS256') then
+    -- naming `alg` twice is refused: PostgREST reads the first, PostgreSQL's JSON the last. Without
+    -- a backslash (Supabase Auth writes none) a key can be spelled only one way, so counting that
+    -- spelling counts the keys; the string "alg" as a value is refused too, which no issuer writes.
+    if pg_catalog.strpos(token_header, '\') > 0
+       or pg_catalog.length(token_header)
+          - pg_catalog.length(pg_catalog.replace(token_header, '"alg"', '')) <> 5
+       or algorithm not in ('HS256', 'ES256', 'RS256')
+       or algorithm is null then
       raise sqlstate 'PT401' using
         message = 'JWT algorithm is not accepted',
         detail = 'Tokens are signed with HS256, ES256 or RS256, as Supabase Auth signs them.',

@@ -249,14 +249,21 @@ def test_a_second_authorization_header_does_not_hide_an_hs384_token(
     assert theirs.status_code == 200, theirs.text
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        '{"alg":"HS384","alg":"HS256","typ":"JWT"}',
+        '{"alg":"HS384","\\u0061lg":"HS256","typ":"JWT"}',
+    ],
+)
 def test_a_token_header_naming_alg_twice_is_refused(
-    api: httpx.Client, host: Host, stack: StackState, database: Database
+    api: httpx.Client, host: Host, stack: StackState, database: Database, header: str
 ) -> None:
     """PostgREST reads the first `alg` (HS384) and verifies the token with it; PostgreSQL's JSON
-    reads the last. The check refuses a header that names it twice."""
+    reads the last. The check refuses a header that names it twice, however spelled."""
     [user] = create_auth_users(database, 1)
     token = sign(
-        '{"alg":"HS384","alg":"HS256","typ":"JWT"}',
+        header,
         claims_of(str(user)),
         stack.jwt_secret,
         hashlib.sha384,
