@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import importlib.util
 import json
 import os
@@ -156,9 +157,11 @@ class Bench:
         *,
         clients: int | None = None,
         pre_request: bool | str = True,
+        request_path: str = "/movement_profiles",
     ) -> Callable[[float], LoadResult]:
         """pgbench running PostgREST's transaction for `operation` on `table` (`pre_request`: False
-        leaves out the db-pre-request call, a string replaces it, to tell what it costs)."""
+        leaves out the db-pre-request call, a string replaces it, to tell what it costs;
+        `request_path` is what request.path says, a host's path to time the check there)."""
         schema = BARE_SCHEMA if table.startswith(f'"{BARE_SCHEMA}"') else "public"
         clients = clients or self.connections
         if not isinstance(pre_request, str):
@@ -167,16 +170,32 @@ class Bench:
             first, per_client = self.fresh_users.first, self.fresh_users.count // clients
         else:
             first, per_client = STEADY_USERS.first, STEADY_USERS.count // clients
+        # The claims PostgREST verified for the client's current user (:n), as SQL.
+        claims = (
+            f"""'{{"aud":"authenticated","exp":{self.stack.issued_at + 3600},"""
+            f""""iat":{self.stack.issued_at},"role":"authenticated","sub":"' """
+            """|| '00000000-0000-4000-8000-' || lpad(to_hex(:n::bigint), 12, '0') || '"}'"""
+        )
         # What PostgREST puts in request.headers for a request through the gateway (which keeps
-        # the apikey and sets Host).
-        headers = {
-            "host": f"127.0.0.1:{self.stack.state.api_port}",
-            "accept": OBJECT,
-            "prefer": "return=representation",
-            "x-forwarded-proto": "http",
-            "authorization": f"Bearer {self.stack.access_token(first)}",
-            "x-forwarded-for": "127.0.0.1",
-        }
+        # the apikey and sets Host). The token carries those same claims, as a real request's
+        # does (the pre-request check compares the two; the signature is PostgREST's to verify).
+        headers = json.dumps(
+            {
+                "host": f"127.0.0.1:{self.stack.state.api_port}",
+                "accept": OBJECT,
+                "prefer": "return=representation",
+                "x-forwarded-proto": "http",
+                "authorization": "Bearer TOKEN",
+                "x-forwarded-for": "127.0.0.1",
+            },
+            separators=(",", ":"),
+        )
+        before_token, after_token = headers.split("TOKEN")
+        token_header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
+        headers_sql = (
+            f"'{before_token}{token_header.decode()}.' || translate(encode(convert_to({claims}, "
+            f"'UTF8'), 'base64'), E'+/=\\n', '-_') || '.c2ln{after_token}'"
+        )
         script = loadgen.render_pgbench_script(
             operation,
             {
@@ -184,9 +203,9 @@ class Bench:
                 "SEARCH_PATH": f'"{schema}", "public", "extensions"',
                 "FIRST_USER": str(first),
                 "USERS_PER_CLIENT": str(per_client),
-                "IAT": str(self.stack.issued_at),
-                "EXP": str(self.stack.issued_at + 3600),
-                "HEADERS": json.dumps(headers, separators=(",", ":")),
+                "CLAIMS": claims,
+                "HEADERS": headers_sql,
+                "REQUEST_PATH": request_path,
                 "PRE_REQUEST": pre_request,
             },
         )
@@ -542,9 +561,11 @@ def load_profiles(bench: Bench) -> dict[str, float]:
         "select setseed(0.42);"
         f"insert into {TABLE} (user_id, training_preferences, goals) "
         "select id, "
-        "coalesce((select jsonb_agg(v) from unnest(enum_range(null::public.training_preference)) v"
+        "coalesce((select jsonb_agg(v) "
+        "from unnest(enum_range(null::public.movement_profile_training_preference)) v"
         """ where random() + 0 * n < 0.3), '["mixed"]'), """
-        "coalesce((select jsonb_agg(v) from unnest(enum_range(null::public.goal)) v"
+        "coalesce((select jsonb_agg(v) "
+        "from unnest(enum_range(null::public.movement_profile_goal)) v"
         """ where random() + 0 * n < 0.3), '["general_health"]') """
         "from (select id, row_number() over () as n from auth.users) users"
     )

@@ -37,7 +37,7 @@ build() {
   done
   # \restrict lines carry a random key per dump.
   pg_dump "${admin_url/\/postgres\?//$database?}" --schema-only \
-    --schema public --schema private --schema pre_request --schema auth \
+    --schema public --schema movement_profiles_internal --schema auth \
     | grep -v '^\\\(un\)\?restrict ' >"$work/$database.sql"
   psql "$admin_url" --quiet --no-psqlrc --command "drop database $database with (force)"
 }

@@ -68,7 +68,7 @@ echo "== PostgreSQL 15: supabase db lint (plpgsql_check)"
 # superuser for it, so the stack's own superuser creates it before the linter (as postgres) runs.
 psql "${DB_URL/postgres:postgres@/supabase_admin:postgres@}" --quiet --no-psqlrc \
   --command "create extension if not exists plpgsql_check with schema extensions" >/dev/null
-node_modules/.bin/supabase db lint --db-url "$DB_URL" --schema public,private,pre_request --level warning --fail-on warning --workdir "$PWD"
+node_modules/.bin/supabase db lint --db-url "$DB_URL" --schema public,movement_profiles_internal --level warning --fail-on warning --workdir "$PWD"
 
 run_pgtap 15
 

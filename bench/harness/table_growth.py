@@ -55,9 +55,11 @@ def add_random_profiles(stack: BenchStack, count: int) -> None:
         ") "
         f"insert into {TABLE} (user_id, training_preferences, goals) "
         "select id, "
-        "coalesce((select jsonb_agg(v) from unnest(enum_range(null::public.training_preference)) v"
+        "coalesce((select jsonb_agg(v) "
+        "from unnest(enum_range(null::public.movement_profile_training_preference)) v"
         """ where random() + 0 * n < 0.3), '["mixed"]'), """
-        "coalesce((select jsonb_agg(v) from unnest(enum_range(null::public.goal)) v"
+        "coalesce((select jsonb_agg(v) "
+        "from unnest(enum_range(null::public.movement_profile_goal)) v"
         """ where random() + 0 * n < 0.3), '["general_health"]') """
         "from (select id, row_number() over () as n from new_users) users"
     )

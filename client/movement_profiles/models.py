@@ -1,12 +1,12 @@
 """The SDK's models: the allowed values as enums, and the profile as read, created and updated.
 
 `TrainingPreference` and `Goal` are the only Python copy of the allowed values, which are defined
-once in SQL (`public.training_preference`, `public.goal`); a test compares them with
-`movement_profile_options()` so drift fails the build.
+once in SQL (`public.movement_profile_training_preference`, `public.movement_profile_goal`); a
+test compares them with `movement_profile_options()` so drift fails the build.
 
 The request models validate exactly as the database's CHECK constraints do
-(`private.assert_option_array`), in the same order and with the same words, so an error caught here
-reads the same as one the server would have sent:
+(`movement_profiles_internal.assert_option_array`), in the same order and with the same words, so
+an error caught here reads the same as one the server would have sent:
 
 - ``training_preferences must be a JSON array of strings``
 - ``goals must contain at least one value``
@@ -49,7 +49,7 @@ __all__ = [
 
 
 # The database quotes at most this many characters of an offending value
-# (`private.quote_for_message`).
+# (`movement_profiles_internal.quote_for_message`).
 _QUOTED_VALUE_LIMIT = 64
 
 
@@ -66,8 +66,8 @@ def allowed_values_detail(column: str) -> str:
 
 
 def _quote_for_message(value: str) -> str:
-    # Mirrors private.quote_for_message: to_jsonb(text)::text escapes like json.dumps without
-    # ASCII-escaping, and the value is cut to 64 characters first.
+    # Mirrors movement_profiles_internal.quote_for_message: to_jsonb(text)::text escapes like
+    # json.dumps without ASCII-escaping, and the value is cut to 64 characters first.
     if len(value) > _QUOTED_VALUE_LIMIT:
         value = value[:_QUOTED_VALUE_LIMIT] + "…"
     return json.dumps(value, ensure_ascii=False)
@@ -91,8 +91,9 @@ def _plainly_allowed(column: str, value: object) -> bool:
 def option_array_problem(column: str, value: object) -> str | None:
     """What the database would say about `value` as `column`, or None when it would accept it.
 
-    The same checks in the same order as ``private.assert_option_array``: a JSON array of strings,
-    then at least one entry, then each entry in turn (allowed, then not seen before).
+    The same checks in the same order as ``movement_profiles_internal.assert_option_array``: a JSON
+    array of strings, then at least one entry, then each entry in turn (allowed, then not seen
+    before).
     """
     if _plainly_allowed(column, value):
         return None

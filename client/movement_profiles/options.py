@@ -1,9 +1,10 @@
 """The allowed values of a movement profile, as Python enums.
 
 `TrainingPreference` and `Goal` are the only Python copy of the values defined once in SQL
-(`public.training_preference`, `public.goal`); tests/sdk/test_parity.py compares them with
-`movement_profile_options()` so drift fails the build. Standard library only: the CLI builds its
-`--help` choices from this module without loading pydantic or httpx.
+(`public.movement_profile_training_preference`, `public.movement_profile_goal`);
+tests/sdk/test_parity.py compares them with `movement_profile_options()` so drift fails the build.
+Standard library only: the CLI builds its `--help` choices from this module without loading
+pydantic or httpx.
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ PLACEHOLDERS = {
     "SEARCH_PATH": '"public", "public", "extensions"',
     "FIRST_USER": "1",
     "USERS_PER_CLIENT": "64",
-    "IAT": "1700000000",
-    "EXP": "1700003600",
-    "HEADERS": '{"host":"127.0.0.1"}',
-    "PRE_REQUEST": 'select "pre_request"."check_jwt_claims"();',
+    "CLAIMS": """'{"role":"authenticated"}'""",
+    "HEADERS": """'{"host":"127.0.0.1"}'""",
+    "REQUEST_PATH": "/movement_profiles",
+    "PRE_REQUEST": 'select "movement_profiles_internal"."check_request"();',
 }
 
 
@@ -34,7 +34,7 @@ def test_pgbench_scripts_have_every_placeholder_filled(operation: str) -> None:
     assert not any("@" in line for line in statements if not line.startswith("select set_"))
     assert statements[2].startswith("BEGIN ISOLATION LEVEL READ COMMITTED")
     assert statements[-1] == "COMMIT;"
-    assert 'select "pre_request"."check_jwt_claims"();' in statements
+    assert 'select "movement_profiles_internal"."check_request"();' in statements
 
 
 def test_a_missing_placeholder_is_an_error_not_a_broken_script() -> None:
@@ -156,11 +156,13 @@ def test_single_user_input_is_whole_transactions_ending_each_statement_with_an_e
     assert ";\n\n" not in statements[1]
 
 
-def test_the_profiles_parts_are_pieces_of_the_check_as_its_last_migration_writes_it() -> None:
+def test_the_profiles_parts_are_pieces_of_the_check_as_its_migration_writes_it() -> None:
     project = Path(__file__).resolve().parents[2]
     migrations = sorted((project / "supabase" / "migrations").glob("*.sql"))
     defining = [
-        path for path in migrations if "function pre_request.check_jwt_claims()" in path.read_text()
+        path
+        for path in migrations
+        if "function movement_profiles_internal.check_request()" in path.read_text()
     ]
 
     def words(sql: str) -> str:
@@ -181,6 +183,7 @@ def test_the_profile_splits_the_check_into_parts_that_add_up() -> None:
     added = {
         "select 1": 30_000.0,
         "empty": 20_000.0,
+        "path test": 5_000.0,
         "authorization header": 40_000.0,
         "token algorithm": 50_000.0,
         "claims": 20_000.0,
@@ -191,6 +194,9 @@ def test_the_profile_splits_the_check_into_parts_that_add_up() -> None:
         "none": base,
         "select 1": base + added["select 1"],
         "empty": base + 50_000,
+        "path test": base + 55_000,
+        "host path": base + 15_000,
+        "check on a host path": base + 22_000,
         "authorization header": base + 90_000,
         "token algorithm": base + 140_000,
         "claims": base + 70_000,
@@ -200,15 +206,25 @@ def test_the_profile_splits_the_check_into_parts_that_add_up() -> None:
         "check twice": base + 500_000,
     }
     rows, data = pre_request_profile.profile_rows(
-        instructions, {"none": [30.0, 31.0, 50.0], "check": [60.0, 49.0, 85.0]}
+        instructions,
+        {
+            "none": [30.0, 31.0, 50.0],
+            "check": [60.0, 49.0, 85.0],
+            "host path": [40.0, 41.0, 60.0],
+            "check on a host path": [42.0, 44.0, 61.0],
+        },
     )
     assert data["instructions_added"]["check twice"] == 200_000
+    assert data["instructions_added"]["check on a host path"] == 7_000
+    assert data["timed_host_path_cost_us"] == {"median": 2.0, "rounds": [2.0, 3.0, 1.0]}
+    assert rows[1].met is True
+    assert "+2.0 µs" in rows[1].result
     assert {name: data["instructions_added"][name] for name in added} == added
     assert data["instructions_rest"] == 300_000 - sum(added.values())
     assert data["timed_cost_us"] == {"median": 30.0, "rounds": [30.0, 18.0, 35.0]}
     assert rows[0].met is False
     assert "+30.0 µs" in rows[0].result
-    assert rows[-1].result == "+80.0 k per transaction"
+    assert rows[-1].result == "+75.0 k per transaction"
 
 
 def test_the_table_grows_through_the_sizes_up_to_profiles() -> None:

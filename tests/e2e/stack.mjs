@@ -74,7 +74,7 @@ export function storedProfile(userId) {
 export function allowedValues() {
   return JSON.parse(
     psql(`select pg_catalog.json_build_object(
-      'training_preferences', pg_catalog.enum_range(null::public.training_preference),
-      'goals', pg_catalog.enum_range(null::public.goal))`),
+      'training_preferences', pg_catalog.enum_range(null::public.movement_profile_training_preference),
+      'goals', pg_catalog.enum_range(null::public.movement_profile_goal))`),
   );
 }

@@ -27,7 +27,7 @@ from tests.conftest import StackUser
 pytestmark = pytest.mark.integration
 
 Database = psycopg.Connection[tuple[object, ...]]
-PRE_REQUEST_MIGRATION = "*_pre_request_check.sql"
+PRE_REQUEST_MIGRATION = "*_movement_profiles_request_check_hook.sql"
 
 
 @pytest.fixture

@@ -226,8 +226,11 @@ class FloodResult:
         )
 
 
-def _flood(url: str, headers: dict[str, str], attackers: int, seconds: float) -> FloodResult:
-    """Run in the attackers' process: `attackers` threads sending regex filters until the end."""
+def _flood(
+    url: str, headers: dict[str, str], attackers: int, seconds: float, path: str
+) -> FloodResult:
+    """Run in the attackers' process: `attackers` threads sending regex filters to `path` (the
+    table, as spelled) until the end."""
     statuses: Counter[str] = Counter()
     samples: dict[str, str] = {}
     lock = threading.Lock()
@@ -265,11 +268,13 @@ def _flood(url: str, headers: dict[str, str], attackers: int, seconds: float) ->
 
 @contextlib.contextmanager
 def regex_flood(
-    url: str, headers: dict[str, str], attackers: int, seconds: float
+    url: str, headers: dict[str, str], attackers: int, seconds: float, path: str
 ) -> Iterator[Callable[[], FloodResult | None]]:
     """Start the flood against `url` in a process of its own; yield a function that returns its
     result once it has finished (None before). The process is killed if the caller leaves early."""
-    order = json.dumps({"url": url, "headers": headers, "attackers": attackers, "seconds": seconds})
+    order = json.dumps(
+        {"url": url, "headers": headers, "attackers": attackers, "seconds": seconds, "path": path}
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.reliability.attacks"],
         stdin=subprocess.PIPE,
@@ -357,17 +362,19 @@ def run_regex_flood(
     attackers: int = 24,
     seconds: float = 12.0,
     base_url: str | None = None,
+    path: str = "/movement_profiles",
 ) -> FloodReport:
     """Flood as `who` while the victim reads; the database is sampled for regex queries. Through
     the gateway, or straight at PostgREST (`base_url=state.postgrest_url`) as on hosted Supabase,
-    where this project's gateway is not in front."""
+    where this project's gateway is not in front. `path` spells the table's path, percent escapes
+    included: PostgREST serves the table under each spelling."""
     url = base_url or state.rest_url
     victim = make_victim(state)
     headers = attacker_headers(state, who)
     seen = 0
     last_sample = 0.0
 
-    with connect(state) as db, regex_flood(url, headers, attackers, seconds) as result:
+    with connect(state) as db, regex_flood(url, headers, attackers, seconds, path) as result:
 
         def sample() -> None:
             nonlocal seen, last_sample
@@ -574,7 +581,9 @@ def wait_closed(connections: list[socket.socket], timeout: float) -> tuple[int, 
 if __name__ == "__main__":
     # The attackers' process (see regex_flood): an order on stdin, the result on stdout.
     order: dict[str, Any] = json.loads(sys.stdin.read())
-    outcome = _flood(order["url"], order["headers"], order["attackers"], order["seconds"])
+    outcome = _flood(
+        order["url"], order["headers"], order["attackers"], order["seconds"], order["path"]
+    )
     json.dump(
         {
             "attackers": outcome.attackers,

@@ -137,7 +137,10 @@ def test_the_generator_reaches_both_verdicts(
     assert sdk_verdict("goals", ["rehab", "rehab"]) == rejected[1]
 
 
-ENUMS = {"training_preferences": "public.training_preference", "goals": "public.goal"}
+ENUMS = {
+    "training_preferences": "public.movement_profile_training_preference",
+    "goals": "public.movement_profile_goal",
+}
 
 
 @pytest.fixture
@@ -146,7 +149,7 @@ def fast_paths(db: psycopg.Connection[tuple[object, ...]]) -> dict[str, str]:
     paths = {}
     for column, enum in ENUMS.items():
         row = db.execute(
-            "select private.option_list_fast_check_sql("
+            "select movement_profiles_internal.option_list_fast_check_sql("
             f"'v', pg_catalog.enum_range(null::{enum})::text[])"
         ).fetchone()
         assert row is not None
@@ -173,7 +176,7 @@ def slow_path_verdict(db: psycopg.Connection[tuple[object, ...]], column: str, v
     try:
         with db.transaction(force_rollback=True):
             db.execute(
-                "select private.assert_option_array("
+                "select movement_profiles_internal.assert_option_array("
                 f"%s, %s::jsonb, pg_catalog.enum_range(null::{ENUMS[column]})::text[])",  # type: ignore[arg-type]
                 (column, Jsonb(value)),
             )

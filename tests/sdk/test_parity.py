@@ -21,8 +21,8 @@ def test_enums_equal_movement_profile_options_in_order(stack: StackState) -> Non
 
 def test_enums_equal_the_sql_enum_types(db: psycopg.Connection[tuple[object, ...]]) -> None:
     row = db.execute(
-        "select enum_range(null::public.training_preference)::text[], "
-        "enum_range(null::public.goal)::text[]"
+        "select enum_range(null::public.movement_profile_training_preference)::text[], "
+        "enum_range(null::public.movement_profile_goal)::text[]"
     ).fetchone()
     assert row == (
         [member.value for member in TrainingPreference],

@@ -155,7 +155,7 @@ def expected(actor: Actor, operation: Operation) -> Expected:
         # authenticator is not a member of postgres: "permission denied to set role".
         return Expected(403)
     if actor is Actor.ROLE_AUTHENTICATOR:
-        return Expected(401)  # pre_request.check_jwt_claims(): not an API role
+        return Expected(401)  # movement_profiles_internal.check_request(): not an API role
     # A role that does not exist fails in PostgREST 12's `set role` with 22023, which it answers
     # 400; the pre-request check never runs (PostgREST 13 answers 401). Nothing is read or written.
     return Expected(400)

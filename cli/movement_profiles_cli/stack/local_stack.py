@@ -501,6 +501,10 @@ class LocalStack:
             "drop database if exists postgres with (force)",
             "--command",
             "create database postgres",
+            # The migrations set PostgREST's hook on authenticator for the whole cluster; from a
+            # fresh database they set it again, and an older chain's hook must not stay behind.
+            "--command",
+            "alter role authenticator reset pgrst.db_pre_request",
             database="template1",
             user=ADMIN_USER,
         )

@@ -50,13 +50,13 @@ export type Database = {
       }
     }
     Enums: {
-      goal:
+      movement_profile_goal:
         | "build_muscle"
         | "lose_fat"
         | "improve_endurance"
         | "rehab"
         | "general_health"
-      training_preference:
+      movement_profile_training_preference:
         | "strength_training"
         | "running"
         | "yoga"
@@ -190,14 +190,14 @@ export type CompositeTypes<
 export const Constants = {
   public: {
     Enums: {
-      goal: [
+      movement_profile_goal: [
         "build_muscle",
         "lose_fat",
         "improve_endurance",
         "rehab",
         "general_health",
       ],
-      training_preference: [
+      movement_profile_training_preference: [
         "strength_training",
         "running",
         "yoga",
@@ -214,24 +214,24 @@ export const Constants = {
 
 /** A row of public.movement_profiles as the API returns it. */
 export type MovementProfile = Omit<Tables<"movement_profiles">, "goals" | "training_preferences"> & {
-  goals: Enums<"goal">[]
-  training_preferences: Enums<"training_preference">[]
+  goals: Enums<"movement_profile_goal">[]
+  training_preferences: Enums<"movement_profile_training_preference">[]
 }
 /** What a signed-in user (role authenticated) is granted to send to create a row. */
 export type MovementProfileInsert = Pick<TablesInsert<"movement_profiles">, "user_id"> & {
-  goals: Enums<"goal">[]
-  training_preferences: Enums<"training_preference">[]
+  goals: Enums<"movement_profile_goal">[]
+  training_preferences: Enums<"movement_profile_training_preference">[]
 }
 /** What a signed-in user (role authenticated) is granted to send to update a row. */
 export type MovementProfileUpdate = Pick<TablesUpdate<"movement_profiles">, never> & {
-  goals?: Enums<"goal">[]
-  training_preferences?: Enums<"training_preference">[]
+  goals?: Enums<"movement_profile_goal">[]
+  training_preferences?: Enums<"movement_profile_training_preference">[]
 }
-export type Goal = Enums<"goal">
-export type TrainingPreference = Enums<"training_preference">
+export type MovementProfileGoal = Enums<"movement_profile_goal">
+export type MovementProfileTrainingPreference = Enums<"movement_profile_training_preference">
 
 /** What `rpc("movement_profile_options")` returns: the allowed values, in their order. */
 export type MovementProfileOptions = {
-  goals: Enums<"goal">[]
-  training_preferences: Enums<"training_preference">[]
+  goals: Enums<"movement_profile_goal">[]
+  training_preferences: Enums<"movement_profile_training_preference">[]
 }

@@ -19,23 +19,31 @@ select col_type_is('public', 'movement_profiles', 'id', 'uuid', 'id is a uuid');
 select col_type_is('public', 'movement_profiles', 'user_id', 'uuid', 'user_id is a uuid');
 -- The option columns are jsonb under a domain each, whose CHECK validates the values written.
 select col_type_is(
-  'public', 'movement_profiles', 'training_preferences', 'training_preference_list',
-  'training_preferences is a training_preference_list'
+  'public', 'movement_profiles', 'training_preferences',
+  'movement_profile_training_preference_list',
+  'training_preferences is a movement_profile_training_preference_list'
 );
-select col_type_is('public', 'movement_profiles', 'goals', 'goal_list', 'goals is a goal_list');
+select col_type_is(
+  'public', 'movement_profiles', 'goals', 'movement_profile_goal_list',
+  'goals is a movement_profile_goal_list'
+);
 select domain_type_is(
-  'public', 'training_preference_list', 'jsonb', 'training_preference_list is a domain over jsonb'
+  'public', 'movement_profile_training_preference_list', 'jsonb',
+  'movement_profile_training_preference_list is a domain over jsonb'
 );
-select domain_type_is('public', 'goal_list', 'jsonb', 'goal_list is a domain over jsonb');
+select domain_type_is(
+  'public', 'movement_profile_goal_list', 'jsonb', 'movement_profile_goal_list is a domain over jsonb'
+);
 -- The fast path of each domain's CHECK is written out from its enum: after an `alter type ... add
--- value`, a migration must call private.refresh_option_list_checks(), and this says so.
+-- value`, a migration must call movement_profiles_internal.refresh_option_list_checks(), and this says so.
 select is_empty(
   $$
     select lists.domain_type
     from (
       values
-        ('public.training_preference_list'::regtype, 'public.training_preference'::regtype),
-        ('public.goal_list'::regtype, 'public.goal'::regtype)
+        ('public.movement_profile_training_preference_list'::regtype,
+         'public.movement_profile_training_preference'::regtype),
+        ('public.movement_profile_goal_list'::regtype, 'public.movement_profile_goal'::regtype)
     ) as lists (domain_type, enum_type)
     cross join lateral (
       select array_agg(enumlabel::text order by enumsortorder) as allowed
@@ -143,15 +151,18 @@ select is_empty(
 );
 
 -- The allowed values, defined once as enums.
-select has_enum('public', 'training_preference', 'the enum public.training_preference exists');
+select has_enum(
+  'public', 'movement_profile_training_preference',
+  'the enum public.movement_profile_training_preference exists'
+);
 select enum_has_labels(
-  'public', 'training_preference',
+  'public', 'movement_profile_training_preference',
   array['strength_training', 'running', 'yoga', 'crossfit', 'sports', 'mixed'],
   'training_preference has the six allowed values, in the contract''s order'
 );
-select has_enum('public', 'goal', 'the enum public.goal exists');
+select has_enum('public', 'movement_profile_goal', 'the enum public.movement_profile_goal exists');
 select enum_has_labels(
-  'public', 'goal',
+  'public', 'movement_profile_goal',
   array['build_muscle', 'lose_fat', 'improve_endurance', 'rehab', 'general_health'],
   'goal has the five allowed values, in the contract''s order'
 );
@@ -171,8 +182,8 @@ select triggers_are(
 );
 select trigger_is(
   'public', 'movement_profiles', 'movement_profiles_before_update',
-  'private', 'movement_profiles_before_update',
-  'the trigger runs private.movement_profiles_before_update()'
+  'movement_profiles_internal', 'movement_profiles_before_update',
+  'the trigger runs movement_profiles_internal.movement_profiles_before_update()'
 );
 -- pg_trigger.tgtype bits: 1 row, 2 before, 4 insert, 8 delete, 16 update, 32 truncate.
 select is(
@@ -202,19 +213,22 @@ select is_empty(
   'every column of movement_profiles has a comment'
 );
 select isnt(
-  obj_description('public.training_preference'::regtype, 'pg_type'), null,
-  'the enum training_preference has a comment'
+  obj_description('public.movement_profile_training_preference'::regtype, 'pg_type'), null,
+  'the enum movement_profile_training_preference has a comment'
 );
-select isnt(obj_description('public.goal'::regtype, 'pg_type'), null, 'the enum goal has a comment');
+select isnt(
+  obj_description('public.movement_profile_goal'::regtype, 'pg_type'), null,
+  'the enum movement_profile_goal has a comment'
+);
 select is_empty(
   $$
     select oid::regprocedure
     from pg_catalog.pg_proc
-    where pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+    where pronamespace in ('public'::regnamespace, 'movement_profiles_internal'::regnamespace)
       and not exists (select from pg_catalog.pg_depend where objid = pg_proc.oid and deptype = 'e')
       and obj_description(oid, 'pg_proc') is null
   $$,
-  'every function of the project in schemas public and private has a comment'
+  'every function of the project in schemas public and movement_profiles_internal has a comment'
 );
 
 -- Row-level security and the three policies, all for signed-in users only.
@@ -318,39 +332,42 @@ select function_privs_are(
   'authenticated may call movement_profile_options()'
 );
 select schema_privs_are(
-  'private', 'anon', array[]::text[], 'anon has no privilege on schema private'
+  'movement_profiles_internal', 'anon', array['USAGE'],
+  'anon may name the objects of movement_profiles_internal but create nothing there'
 );
 
 -- Every function pins its search_path to '' (no object can be shadowed by the caller's path)
 -- and runs with the caller's rights. Functions of extensions are the extension's business (and an
 -- extension in public is caught by 05_advisors.sql).
 select has_function(
-  'private', 'assert_option_array', array['text', 'jsonb', 'text[]'],
-  'private.assert_option_array(text, jsonb, text[]) exists'
+  'movement_profiles_internal', 'assert_option_array', array['text', 'jsonb', 'text[]'],
+  'movement_profiles_internal.assert_option_array(text, jsonb, text[]) exists'
 );
 select has_function(
-  'private', 'movement_profiles_before_update', array[]::name[],
-  'private.movement_profiles_before_update() exists'
+  'movement_profiles_internal', 'movement_profiles_before_update', array[]::name[],
+  'movement_profiles_internal.movement_profiles_before_update() exists'
 );
 select is_empty(
   $$
     select oid::regprocedure
     from pg_catalog.pg_proc
-    where pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+    where pronamespace in ('public'::regnamespace, 'movement_profiles_internal'::regnamespace)
       and not exists (select from pg_catalog.pg_depend where objid = pg_proc.oid and deptype = 'e')
       and not coalesce(proconfig, '{}') @> array['search_path=""']
   $$,
-  'every function in schemas public and private sets search_path = '''''
+  'every function in schemas public and movement_profiles_internal sets search_path = '''''
 );
 select is_empty(
   $$
     select oid::regprocedure
     from pg_catalog.pg_proc
-    where pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+    where pronamespace in ('public'::regnamespace, 'movement_profiles_internal'::regnamespace)
       and not exists (select from pg_catalog.pg_depend where objid = pg_proc.oid and deptype = 'e')
       and prosecdef
+      and oid <> 'movement_profiles_internal.auth_user_exists(uuid)'::regprocedure
   $$,
-  'no function in schemas public and private is security definer'
+  'no function in schemas public and movement_profiles_internal is security definer but the '
+  'auth.users lookup of the pre-request check'
 );
 
 select * from finish();

@@ -244,7 +244,7 @@ select results_eq(
     from public.movement_profiles
     where user_id = 'aaaaaaaa-0000-4000-8000-000000000001'
   $$,
-  $$ values ('["yoga"]'::public.training_preference_list, '["rehab"]'::public.goal_list) $$,
+  $$ values ('["yoga"]'::public.movement_profile_training_preference_list, '["rehab"]'::public.movement_profile_goal_list) $$,
   'no rejected update changed Ada''s profile'
 );
 
@@ -280,8 +280,8 @@ select results_eq(
   $$
     values (
       'aaaaaaaa-0000-4000-8000-000000000002'::uuid,
-      '["strength_training", "running", "yoga", "crossfit", "sports", "mixed"]'::public.training_preference_list,
-      '["build_muscle", "lose_fat", "improve_endurance", "rehab", "general_health"]'::public.goal_list
+      '["strength_training", "running", "yoga", "crossfit", "sports", "mixed"]'::public.movement_profile_training_preference_list,
+      '["build_muscle", "lose_fat", "improve_endurance", "rehab", "general_health"]'::public.movement_profile_goal_list
     )
   $$,
   'the accepted profile is stored as sent, for the caller (user_id defaults to auth.uid())'
@@ -302,7 +302,7 @@ select results_eq(
     from public.movement_profiles
     where user_id = 'aaaaaaaa-0000-4000-8000-000000000001'
   $$,
-  $$ values ('["crossfit", "running"]'::public.training_preference_list, '["lose_fat"]'::public.goal_list) $$,
+  $$ values ('["crossfit", "running"]'::public.movement_profile_training_preference_list, '["lose_fat"]'::public.movement_profile_goal_list) $$,
   'the update is stored, order of the entries kept'
 );
 

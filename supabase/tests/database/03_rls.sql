@@ -207,8 +207,8 @@ select results_eq(
   $$,
   $$
     values
-      ('bbbbbbbb-0000-4000-8000-000000000001'::uuid, '["general_health"]'::public.goal_list),
-      ('bbbbbbbb-0000-4000-8000-000000000002'::uuid, '["lose_fat"]'::public.goal_list)
+      ('bbbbbbbb-0000-4000-8000-000000000001'::uuid, '["general_health"]'::public.movement_profile_goal_list),
+      ('bbbbbbbb-0000-4000-8000-000000000002'::uuid, '["lose_fat"]'::public.movement_profile_goal_list)
   $$,
   'Ada''s attempt on Grace''s profile left it unchanged; her own update is stored'
 );
@@ -249,10 +249,10 @@ select lives_ok(
   'anon can still read the allowed values, to build a sign-up form'
 );
 select throws_ok(
-  $$ select private.assert_option_array('goals', '["rehab"]', array['rehab']) $$,
+  $$ select movement_profiles_internal.assert_option_array('goals', '["rehab"]', array['rehab']) $$,
   '42501',
-  'permission denied for schema private',
-  'anon cannot reach the private helpers'
+  'permission denied for function assert_option_array',
+  'anon cannot call the validation helpers'
 );
 
 -- service_role (BYPASSRLS) sees and changes everything.

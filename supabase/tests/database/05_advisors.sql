@@ -215,7 +215,7 @@ where table_.relnamespace in (select oid from project_schema)
 -- the API roles may call runs as its owner, past every RLS policy, at /rest/v1/rpc/<name>. As in
 -- splinter, only the schemas PostgREST exposes count (supabase/config.toml's api.schemas, and
 -- Supabase's graphql_public): a function elsewhere, such as the pre-request check's lookup in
--- schema pre_request, has no URL and is called only by the project's own SQL.
+-- schema movement_profiles_internal, has no URL and is called only by the project's own SQL.
 create temporary view exposed_schema as
 select oid, nspname
 from pg_catalog.pg_namespace
@@ -274,8 +274,8 @@ end
 $$;
 
 select ok(
-  (select pg_catalog.array_agg(nspname) from project_schema) @> array['public', 'private']::name[],
-  'the advisors look at the project''s schemas, public and private among them'
+  (select pg_catalog.array_agg(nspname) from project_schema) @> array['public', 'movement_profiles_internal']::name[],
+  'the advisors look at the project''s schemas, public and movement_profiles_internal among them'
 );
 
 -- Security advisors.
@@ -347,9 +347,9 @@ select ok(
 select ok(
   not pg_temp.lint_fires_after(
     $$
-      create function pre_request.advisor_probe() returns int
+      create function movement_profiles_internal.advisor_probe() returns int
       language sql security definer set search_path = '' as 'select 1';
-      grant execute on function pre_request.advisor_probe() to authenticated;
+      grant execute on function movement_profiles_internal.advisor_probe() to authenticated;
     $$,
     'security_definer_function_executable'
   ),

@@ -65,7 +65,8 @@ select is(
   (select setconfig from pg_catalog.pg_db_role_setting
    where setrole = 'authenticator'::regrole and setdatabase = 0),
   array[
-    'statement_timeout=8s', 'lock_timeout=8s', 'pgrst.db_pre_request=pre_request.check_jwt_claims'
+    'statement_timeout=8s', 'lock_timeout=8s',
+    'pgrst.db_pre_request=movement_profiles_internal.check_request'
   ],
   'authenticator has the platform''s 8 s statement and lock timeouts and the pre-request check'
 );
@@ -80,7 +81,7 @@ select is(
 -- the API roles' settings (supautils, and on PostgreSQL 16+ the ADMIN OPTION the platform grants;
 -- CREATEROLE alone no longer covers it there), but never act as authenticator.
 select lives_ok(
-  $$ alter role authenticator set pgrst.db_pre_request = 'pre_request.check_jwt_claims' $$,
+  $$ alter role authenticator set pgrst.db_pre_request = 'movement_profiles_internal.check_request' $$,
   'postgres may set PostgREST''s settings on authenticator, as the migrations do'
 );
 select lives_ok(
@@ -102,7 +103,7 @@ select throws_ok(
 
 select is(
   (select row(proowner::regrole::text, prosecdef, proconfig)::text
-   from pg_catalog.pg_proc where oid = 'pre_request.auth_user_exists(uuid)'::regprocedure),
+   from pg_catalog.pg_proc where oid = 'movement_profiles_internal.auth_user_exists(uuid)'::regprocedure),
   row('postgres', true, array['search_path=""'])::text,
   'the auth.users lookup is security definer, owned by postgres, with an empty search_path'
 );
@@ -110,7 +111,7 @@ select is(
   array(
     select role_name from unnest(array['anon', 'authenticated', 'service_role']) as role_name
     where pg_catalog.has_function_privilege(
-      role_name, 'pre_request.auth_user_exists(uuid)', 'EXECUTE'
+      role_name, 'movement_profiles_internal.auth_user_exists(uuid)', 'EXECUTE'
     )
   ),
   array['authenticated'],
@@ -128,6 +129,24 @@ as $$
     'exp', extract(epoch from pg_catalog.now())::bigint + 3600
   )::text
 $$;
+-- The request headers PostgREST sets for such a session: the check compares the token it sees
+-- there with the claims PostgREST verified (its signature is not the check's to verify).
+create function pg_temp.base64url(value text) returns text
+language sql
+as $$
+  select pg_catalog.translate(
+    pg_catalog.encode(pg_catalog.convert_to(value, 'UTF8'), 'base64'), E'+/=\n', '-_'
+  )
+$$;
+create function pg_temp.session_headers(claims text) returns text
+language sql
+as $$
+  select pg_catalog.json_build_object(
+    'authorization',
+    'Bearer ' || pg_temp.base64url('{"alg":"HS256","typ":"JWT"}') || '.'
+      || pg_temp.base64url(claims) || '.signature'
+  )::text
+$$;
 
 insert into auth.users (id, aud, role, email) values
   ('dddddddd-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'ada@platform.test');
@@ -138,6 +157,10 @@ select set_config(
   pg_temp.session_claims('dddddddd-0000-4000-8000-000000000001'),
   true
 );
+select set_config(
+  'request.headers', pg_temp.session_headers(current_setting('request.jwt.claims')), true
+);
+select set_config('request.path', '/movement_profiles', true);
 
 select throws_ok(
   $$ select from auth.users $$,
@@ -146,7 +169,7 @@ select throws_ok(
   'authenticated cannot read auth.users itself'
 );
 select lives_ok(
-  $$ select pre_request.check_jwt_claims() $$,
+  $$ select movement_profiles_internal.check_request() $$,
   'a known user passes the pre-request check although auth.users is hidden from them'
 );
 select lives_ok(
@@ -158,7 +181,7 @@ select lives_ok(
 );
 select results_eq(
   $$ select goals from public.movement_profiles $$,
-  $$ values ('["rehab"]'::public.goal_list) $$,
+  $$ values ('["rehab"]'::public.movement_profile_goal_list) $$,
   'the known user reads their profile and no other'
 );
 select lives_ok(
@@ -167,7 +190,7 @@ select lives_ok(
 );
 select results_eq(
   $$ select goals from public.movement_profiles $$,
-  $$ values ('["general_health"]'::public.goal_list) $$,
+  $$ values ('["general_health"]'::public.movement_profile_goal_list) $$,
   'the update is stored'
 );
 select throws_ok(
@@ -192,8 +215,11 @@ select set_config(
   pg_temp.session_claims('dddddddd-0000-4000-8000-00000000ffff'),
   true
 );
+select set_config(
+  'request.headers', pg_temp.session_headers(current_setting('request.jwt.claims')), true
+);
 select throws_ok(
-  $$ select pre_request.check_jwt_claims() $$,
+  $$ select movement_profiles_internal.check_request() $$,
   'PT401',
   'JWT sub claim names no user',
   'an unknown sub is refused with 401'
@@ -203,7 +229,7 @@ select throws_ok(
 reset role;
 set local role anon;
 select throws_ok(
-  $$ select pre_request.auth_user_exists('dddddddd-0000-4000-8000-000000000001') $$,
+  $$ select movement_profiles_internal.auth_user_exists('dddddddd-0000-4000-8000-000000000001') $$,
   '42501',
   null,
   'anon may not call the auth.users lookup'

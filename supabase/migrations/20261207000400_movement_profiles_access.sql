@@ -22,8 +22,9 @@ create policy "Users can update their own movement profile"
 
 -- No delete policy: a profile goes away with its auth user (on delete cascade) or by service_role.
 
--- Supabase's default privileges grant the API roles everything, which would void column grants.
-revoke all on table public.movement_profiles from anon, authenticated;
+-- Whatever the host's default privileges gave (Supabase's grant the API roles everything, which
+-- would void column grants; a host may have revoked them), the table's grants are exactly these.
+revoke all on table public.movement_profiles from public, anon, authenticated, service_role;
 grant select on table public.movement_profiles to authenticated;
 grant insert (user_id, training_preferences, goals) on table public.movement_profiles to authenticated;
 grant update (training_preferences, goals) on table public.movement_profiles to authenticated;
