@@ -1,0 +1,52 @@
+"""One throwaway stack per run (the major of $MP_PG), reset for each host; a report at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from movement_profiles_cli.stack.local_stack import LocalStack
+from tests.throwaway import throwaway_stack
+
+
+@dataclass
+class HostOutcome:
+    host: str
+    major: int
+    compared: int
+    changed: int
+    gateway_differs: int
+    privileges_changed: int
+
+
+#: Filled by tests/hosts/test_hosts.py, printed by pytest_terminal_summary.
+OUTCOMES: list[HostOutcome] = []
+
+
+@pytest.fixture(scope="session")
+def host_stack() -> Iterator[LocalStack]:
+    """A stack of its own: the hosts' databases replace each other, which the shared test stack
+    (tests/conftest.py) must never see."""
+    with throwaway_stack(prefix="movement-profiles-hosts-") as stack:
+        yield stack
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not OUTCOMES:
+        return
+    major = OUTCOMES[0].major
+    terminalreporter.write_line(
+        f"hosts on PostgreSQL {major}: {len(OUTCOMES)} hosts, "
+        f"{sum(o.compared for o in OUTCOMES)} host answers compared, "
+        f"changed {sum(o.changed for o in OUTCOMES)}, "
+        f"gateway differs from PostgREST {sum(o.gateway_differs for o in OUTCOMES)}, "
+        f"privileges or settings changed {sum(o.privileges_changed for o in OUTCOMES)}"
+    )
+    for outcome in OUTCOMES:
+        terminalreporter.write_line(
+            f"  {outcome.host}: {outcome.compared} compared, {outcome.changed} changed, "
+            f"gateway differs {outcome.gateway_differs}, privileges changed "
+            f"{outcome.privileges_changed}"
+        )
