@@ -544,6 +544,8 @@ class LocalStack:
         # ready in about a second, with the new schema and settings.
         if processes.is_running(self.state.pids.postgrest, "postgrest"):
             processes.stop(self.state.pids.postgrest, "postgrest")
+            # Its main thread can be gone while the others still hold the port a moment.
+            processes.wait_until(lambda: processes.port_is_free(self.state.rest_port), 10)
             self._start_postgrest()
 
     def status(self) -> list[ComponentStatus]:
