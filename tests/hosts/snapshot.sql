@@ -28,7 +28,7 @@ where a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p', 'v', 'm', 
 union all
 select 'function ' || p.oid::regprocedure::text, null, jsonb_build_object(
   'owner', p.proowner::regrole::text, 'acl', p.proacl::text[], 'security_definer', p.prosecdef,
-  'config', p.proconfig, 'source', md5(p.prosrc))
+  'config', p.proconfig)
 from pg_catalog.pg_proc p join schemas s on s.oid = p.pronamespace
 union all
 select 'type ' || t.oid::regtype::text, null, jsonb_build_object(
