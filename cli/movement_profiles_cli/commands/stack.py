@@ -106,6 +106,14 @@ def up(
             parse_major(pg)
         except StackError as error:
             fail(str(error), ExitCode.INVALID_INPUT)
+    if supabase_project is not None:
+        from movement_profiles_cli.stack.errors import StackError
+        from movement_profiles_cli.stack.local_stack import supabase_project_dir
+
+        try:
+            supabase_project_dir(supabase_project)
+        except StackError as error:
+            fail(str(error), ExitCode.INVALID_INPUT)
     with _stack_errors():
         stack = _open(
             state_dir,
