@@ -39,6 +39,8 @@ class PlannedMigration:
     target_name: str
     #: Already in the project (by name): not written again.
     installed: bool
+    #: Installed, but its contents are not the component's (edited in the project).
+    differs: bool = False
 
 
 def component_migrations_dir() -> Path:
@@ -124,8 +126,13 @@ def plan(
     return [
         PlannedMigration(
             source=source,
-            target_name=installed[name] if name in installed else f"{next(versions)}_{name}",
-            installed=name in installed,
+            target_name=installed[name],
+            installed=True,
+            differs=(migrations_dir / installed[name]).read_bytes() != source.read_bytes(),
+        )
+        if name in installed
+        else PlannedMigration(
+            source=source, target_name=f"{next(versions)}_{name}", installed=False
         )
         for source, name in zip(sources, names, strict=True)
     ]

@@ -129,6 +129,18 @@ def test_the_command_prints_what_it_wrote_and_the_next_step(cli: Cli, tmp_path: 
     assert len(migration_names(project)) == 1 + len(list(SOURCE.glob("*.sql")))
 
 
+def test_an_installed_migration_edited_in_the_project_is_kept_with_a_warning(
+    cli: Cli, tmp_path: Path
+) -> None:
+    project = host(tmp_path, "20230530034630_init.sql")
+    first, *_ = installer.write(project, installer.plan(project, now=NOON))
+    first.write_text("-- edited\n")
+    result = cli.run("install", str(project))
+    assert result.exit_code == 0
+    assert f"warning: supabase/migrations/{first.name} differs" in result.stderr
+    assert first.read_text() == "-- edited\n"
+
+
 @pytest.mark.parametrize("folder", ["missing", "not-a-project"])
 def test_a_folder_without_supabase_is_refused_with_exit_2(
     cli: Cli, tmp_path: Path, folder: str

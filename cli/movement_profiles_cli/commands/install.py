@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +41,13 @@ def install(
     for migration in planned:
         action = "already installed" if migration.installed else verb
         print(f"{action:<17} supabase/migrations/{migration.target_name}")
+        if migration.differs:
+            print(
+                f"warning: supabase/migrations/{migration.target_name} differs from the "
+                f"component's {migration.source.name}; released migrations never change, so "
+                "restore it unless you changed it on purpose",
+                file=sys.stderr,
+            )
     if not pending:
         print("Nothing to do: every migration of movement-profiles is in the project.")
         return
