@@ -14,7 +14,6 @@ from tests.throwaway import throwaway_stack
 @dataclass
 class HostOutcome:
     host: str
-    major: int
     compared: int
     changed: int
     gateway_differs: int
@@ -23,6 +22,10 @@ class HostOutcome:
 
 #: Filled by tests/hosts/test_hosts.py, printed by pytest_terminal_summary.
 OUTCOMES: list[HostOutcome] = []
+#: Hosts whose migrations, seed or install failed: nothing of theirs was compared.
+BROKEN: list[str] = []
+#: The PostgreSQL major of the run's stack.
+MAJOR: list[int] = []
 
 
 @pytest.fixture(scope="session")
@@ -30,15 +33,17 @@ def host_stack() -> Iterator[LocalStack]:
     """A stack of its own: the hosts' databases replace each other, which the shared test stack
     (tests/conftest.py) must never see."""
     with throwaway_stack(prefix="movement-profiles-hosts-") as stack:
+        MAJOR.append(stack.state.pg_major)
         yield stack
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not OUTCOMES:
+    if not OUTCOMES and not BROKEN:
         return
-    major = OUTCOMES[0].major
+    major = MAJOR[0] if MAJOR else "?"
+    broken = f" ({len(BROKEN)} more did not load or install: {', '.join(BROKEN)})" if BROKEN else ""
     terminalreporter.write_line(
-        f"hosts on PostgreSQL {major}: {len(OUTCOMES)} hosts, "
+        f"hosts on PostgreSQL {major}: {len(OUTCOMES)} hosts{broken}, "
         f"{sum(o.compared for o in OUTCOMES)} host answers compared, "
         f"changed {sum(o.changed for o in OUTCOMES)}, "
         f"gateway differs from PostgREST {sum(o.gateway_differs for o in OUTCOMES)}, "

@@ -21,7 +21,7 @@ import pytest
 from movement_profiles_cli.stack import jwt
 from movement_profiles_cli.stack.local_stack import LocalStack
 from tests.hosts import harness
-from tests.hosts.conftest import OUTCOMES, HostOutcome
+from tests.hosts.conftest import BROKEN, OUTCOMES, HostOutcome
 
 pytestmark = pytest.mark.integration
 
@@ -76,6 +76,16 @@ def installed(
     host: harness.Host = request.param
     if (reason := harness.snapshot_missing(host)) is not None:
         pytest.skip(reason)
+    try:
+        return _install_and_compare(host, host_stack, tmp_path_factory)
+    except Exception:
+        BROKEN.append(host.name)
+        raise
+
+
+def _install_and_compare(
+    host: harness.Host, host_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
+) -> Installed:
     project = host.materialize(tmp_path_factory.mktemp("host"))
     harness.load_host(host_stack, project)
     privileges_before = harness.privileges(host_stack)
@@ -104,7 +114,6 @@ def installed(
     OUTCOMES.append(
         HostOutcome(
             host=host.name,
-            major=host_stack.state.pg_major,
             compared=2 * len(host.requests),
             changed=len(result.changed()),
             gateway_differs=len(result.gateway_differs()),
