@@ -57,6 +57,13 @@ run_pgtap() {
 # kind of bad input on each run; `make soak` runs thousands.
 export MOVEMENT_PROFILES_FUZZ_EXAMPLES="${MOVEMENT_PROFILES_FUZZ_EXAMPLES:-100}"
 
+# The host suite starts a stack of its own (it replaces the database host by host) of the leg's
+# major; the real applications' hosts run when $MOVEMENT_PROFILES_HOST_SNAPSHOTS names a folder
+# of their snapshots (tests/hosts/fetched/*/README.md) and are skipped, saying so, without it.
+run_hosts() {
+  "$venv/pytest" -q -rs tests/hosts
+}
+
 # -- PostgreSQL 15 ----------------------------------------------------------------------------------
 leg_started=$SECONDS
 start_stack 15
@@ -74,7 +81,10 @@ run_pgtap 15
 
 echo "== PostgreSQL 15: pytest"
 # tests/packaging installs the bare SDK into a clean venv: tests/lowest.sh runs it, with the pins.
-"$venv/pytest" -q --ignore=tests/packaging
+"$venv/pytest" -q --ignore=tests/packaging --ignore=tests/hosts
+
+echo "== PostgreSQL 15: host projects (the component installed into existing projects)"
+run_hosts
 
 echo "== PostgreSQL 15: lowest allowed versions: SDK and CLI suites, the bare SDK"
 bash tests/lowest.sh
@@ -99,6 +109,9 @@ echo "== PostgreSQL 17: pytest (integration, security, reliability)"
 "$venv/pytest" -q tests/integration tests/security tests/reliability \
   --ignore=tests/security/test_gateway.py --ignore=tests/reliability/test_slow_clients.py \
   --deselect tests/reliability/test_floods.py::test_a_regex_filter_flood_leaves_the_victims_reads_fast
+
+echo "== PostgreSQL 17: host projects"
+run_hosts
 leg17_seconds=$((SECONDS - leg_started))
 
 echo "== passed: PostgreSQL 15 leg ${leg15_seconds} s, PostgreSQL 17 leg ${leg17_seconds} s, total ${SECONDS} s"

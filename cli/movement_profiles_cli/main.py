@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from movement_profiles_cli.commands import dev, profiles, stack, transfer
+from movement_profiles_cli.commands import dev, install, profiles, stack, transfer
 
 app = typer.Typer(
     name="movement-profiles",
@@ -19,6 +19,7 @@ app = typer.Typer(
 # Without a name, a sub-app's commands join the top level: `movement-profiles get`, not `... x get`.
 app.add_typer(profiles.app)
 app.add_typer(transfer.app)
+app.add_typer(install.app)
 app.add_typer(stack.app, name="stack")
 app.add_typer(dev.app, name="dev")
 

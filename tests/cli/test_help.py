@@ -31,7 +31,7 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("movement-profiles")
 def test_help_lists_every_command() -> None:
     result = cli_runner().invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in [*DATA_COMMANDS, "stack", "dev"]:
+    for command in [*DATA_COMMANDS, "install", "stack", "dev"]:
         assert f" {command} " in result.stdout
 
 

@@ -47,13 +47,19 @@ def _open(
     db_port: int | None = None,
     free_ports: bool = False,
     pg_major: int | None = None,
+    supabase_project: Path | None = None,
 ) -> LocalStack:
     from movement_profiles_cli.stack.local_stack import LocalStack
     from movement_profiles_cli.stack.state import default_state_dir
 
     directory = (state_dir or default_state_dir()).resolve()
     return LocalStack.open(
-        directory, api_port=api_port, db_port=db_port, free_ports=free_ports, pg_major=pg_major
+        directory,
+        api_port=api_port,
+        db_port=db_port,
+        free_ports=free_ports,
+        pg_major=pg_major,
+        supabase_project=supabase_project,
     )
 
 
@@ -79,6 +85,16 @@ def up(
             show_default="supabase/config.toml's db.major_version (15)",
         ),
     ] = None,
+    supabase_project: Annotated[
+        Path | None,
+        typer.Option(
+            "--supabase-project",
+            help="Apply another Supabase project's supabase/migrations and supabase/seed.sql "
+            "(e.g. the project movement-profiles is installed into); the stack remembers it.",
+            show_default="this checkout",
+            file_okay=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
 ) -> None:
     """Start PostgreSQL, PostgREST and the gateway; apply migrations; seed on first run."""
@@ -90,9 +106,22 @@ def up(
             parse_major(pg)
         except StackError as error:
             fail(str(error), ExitCode.INVALID_INPUT)
+    if supabase_project is not None:
+        from movement_profiles_cli.stack.errors import StackError
+        from movement_profiles_cli.stack.local_stack import supabase_project_dir
+
+        try:
+            supabase_project_dir(supabase_project)
+        except StackError as error:
+            fail(str(error), ExitCode.INVALID_INPUT)
     with _stack_errors():
         stack = _open(
-            state_dir, api_port=api_port, db_port=db_port, free_ports=free_ports, pg_major=pg
+            state_dir,
+            api_port=api_port,
+            db_port=db_port,
+            free_ports=free_ports,
+            pg_major=pg,
+            supabase_project=supabase_project,
         )
         stack.up()
     if not quiet:

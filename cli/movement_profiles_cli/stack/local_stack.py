@@ -62,10 +62,15 @@ class LocalStack:
         db_port: int | None = None,
         free_ports: bool = False,
         pg_major: int | None = None,
+        supabase_project: Path | None = None,
     ) -> LocalStack:
         """The stack recorded in `state_dir`, or a new one with the given (or default) ports and
         PostgreSQL major (`postgresql.default_major`). A cluster keeps the major it was made with:
-        asking an existing one for another is an error, not an upgrade."""
+        asking an existing one for another is an error, not an upgrade.
+
+        `supabase_project`: another Supabase project folder (one holding supabase/migrations)
+        whose migrations and seed the stack applies from now on instead of the checkout's;
+        remembered in the state folder."""
         project_dir = find_project_dir()
         if pg_major is not None:
             pg_major = postgresql.parse_major(pg_major)
@@ -98,9 +103,16 @@ class LocalStack:
             state.api_port = api_port
         if db_port is not None:
             state.db_port = db_port
+        if supabase_project is not None:
+            state.supabase_project = supabase_project_dir(supabase_project)
         return cls(state, project_dir)
 
     # -- paths and binaries -----------------------------------------------------------------------
+
+    @property
+    def supabase_project(self) -> Path:
+        """The folder whose supabase/migrations and supabase/seed.sql are applied."""
+        return self.state.supabase_project or self.project_dir
 
     @property
     def server(self) -> postgresql.Server:
@@ -291,8 +303,9 @@ class LocalStack:
         self._ensure_admin_role()
         self.psql("--file", str(BASELINE_SQL), user=ADMIN_USER)
         self.migrate()
-        if seed:
-            self.psql("--file", str(self.project_dir / "supabase" / "seed.sql"))
+        seed_file = self.supabase_project / "supabase" / "seed.sql"
+        if seed and seed_file.is_file():
+            self.psql("--file", str(seed_file))
 
     def _ensure_admin_role(self) -> None:
         """Clusters made before the stack had a `supabase_admin` were bootstrapped by `postgres`,
@@ -307,7 +320,8 @@ class LocalStack:
             )
 
     def migrate(self) -> None:
-        """Apply pending migrations with the Supabase CLI, then refresh PostgREST's schema cache."""
+        """Apply pending migrations with the Supabase CLI, then have PostgREST reload its schema
+        cache and its in-database settings."""
         result = subprocess.run(
             [
                 self.supabase_cli,
@@ -317,7 +331,7 @@ class LocalStack:
                 "--db-url",
                 self.state.db_url(),
                 "--workdir",
-                str(self.project_dir),
+                str(self.supabase_project),
             ],
             capture_output=True,
             text=True,
@@ -335,11 +349,31 @@ class LocalStack:
         }
         expected = {
             path.name.split("_", 1)[0]
-            for path in (self.project_dir / "supabase" / "migrations").glob("*.sql")
+            for path in (self.supabase_project / "supabase" / "migrations").glob("*.sql")
         }
         if missing := sorted(expected - applied):
             raise StackError(f"migrations not applied: {', '.join(missing)}")
-        self.psql("--command", "notify pgrst, 'reload schema'")
+        self.reload_postgrest()
+
+    def reload_postgrest(self) -> None:
+        """Have PostgREST reload its schema cache and, since db-config is on as on hosted, the
+        `pgrst.*` settings of the authenticator role (a migration may have set
+        `pgrst.db_pre_request`); when it runs, return once it has done both."""
+        log = self.state.logs / "postgrest.log"
+        running = processes.is_running(self.state.pids.postgrest, "postgrest")
+        before = _reloads_logged(log)
+        self.psql(
+            "--command",
+            "notify pgrst, 'reload schema'",
+            "--command",
+            "notify pgrst, 'reload config'",
+        )
+        if running and not processes.wait_until(
+            lambda: all(now > then for now, then in zip(_reloads_logged(log), before, strict=True)),
+            30,
+            interval=0.05,
+        ):
+            raise StackError(f"PostgREST did not reload its schema and settings; see {log}")
 
     # -- PostgREST and the gateway ----------------------------------------------------------------
 
@@ -509,25 +543,14 @@ class LocalStack:
             user=ADMIN_USER,
         )
         self._apply_schema(seed=True)
-        # Dropping the database cut PostgREST's connections; it reconnects with a backoff of up
-        # to seconds. Return only once the API answers from the new database again.
-        if processes.is_running(self.state.pids.postgrest, "postgrest") and not (
-            processes.wait_until(self._api_answers_from_database, 30, interval=0.2)
-        ):
-            raise StackError(
-                f"PostgREST did not reconnect; see {self.state.logs / 'postgrest.log'}"
-            )
-
-    def _api_answers_from_database(self) -> bool:
-        """Whether PostgREST runs a query: `movement_profile_options()` needs a live connection."""
-        request = urllib.request.Request(
-            f"{self.state.postgrest_url}/rpc/movement_profile_options", method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=2) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
+        # Dropping the database cut PostgREST's connections: it would reconnect on a back-off of
+        # up to 32 s, and the project's API may have no path that tells when. A fresh one is
+        # ready in about a second, with the new schema and settings.
+        if processes.is_running(self.state.pids.postgrest, "postgrest"):
+            processes.stop(self.state.pids.postgrest, "postgrest")
+            # Its main thread can be gone while the others still hold the port a moment.
+            processes.wait_until(lambda: processes.port_is_free(self.state.rest_port), 10)
+            self._start_postgrest()
 
     def status(self) -> list[ComponentStatus]:
         state = self.state
@@ -559,3 +582,21 @@ def _postmaster_pid(pgdata: Path) -> int | None:
         return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _reloads_logged(log: Path) -> tuple[int, int]:
+    """How often PostgREST has logged reloading its settings and its schema cache (it logs both
+    even at log-level crit)."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return (0, 0)
+    return (text.count("Config reloaded"), text.count("Schema cache loaded"))
+
+
+def supabase_project_dir(folder: Path) -> Path:
+    """`folder` resolved, when it is a Supabase project (it holds supabase/migrations)."""
+    folder = folder.resolve()
+    if not (folder / "supabase" / "migrations").is_dir():
+        raise StackError(f"{folder} is not a Supabase project: it has no supabase/migrations")
+    return folder

@@ -74,6 +74,10 @@ class StackState:
     # The PostgreSQL major the cluster was made with (15 or 17); stacks recorded before there was
     # a choice are 15.
     pg_major: int = 15
+    # The Supabase project folder whose supabase/migrations and supabase/seed.sql the stack
+    # applies; None: the checkout's own. Tools (PostgREST, the Supabase CLI) always come from the
+    # checkout.
+    supabase_project: Path | None = None
     pids: Pids = field(default_factory=Pids)
 
     @property
@@ -129,6 +133,7 @@ class StackState:
         record: dict[str, object] = {**asdict(self), **self.client_settings()}
         record["state_dir"] = str(self.state_dir)
         record["runtime_dir"] = str(self.runtime_dir)
+        record["supabase_project"] = self.supabase_project and str(self.supabase_project)
         temporary = self.file.with_suffix(".tmp")
         temporary.write_text(json.dumps(record, indent=2) + "\n")
         temporary.chmod(0o600)
@@ -153,5 +158,7 @@ class StackState:
             record.pop(derived, None)
         record["state_dir"] = Path(record["state_dir"])
         record["runtime_dir"] = Path(record["runtime_dir"])
+        if record.get("supabase_project"):
+            record["supabase_project"] = Path(record["supabase_project"])
         record["pids"] = Pids(**record.get("pids", {}))
         return cls(**record)
