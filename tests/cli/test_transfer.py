@@ -399,7 +399,8 @@ def test_create_missing_users_refuses_anything_but_the_local_stack(
 def test_a_bad_key_stops_the_import_with_exit_5(cli: Cli, tmp_path: Path) -> None:
     file = tmp_path / "profiles.jsonl"
     file.write_text(jsonl([profile(uuid.uuid4())]))
-    result = cli.run("import", str(file), "--key", "not-a-key")
+    url = str(cli.environment["SUPABASE_URL"])
+    result = cli.run("import", str(file), "--url", url, "--key", "not-a-key")
     assert result.exit_code == ExitCode.NOT_ALLOWED
     assert "0 profiles of 1 were written" in result.stderr
 
@@ -451,7 +452,8 @@ def test_export_writes_jsonl_and_csv_that_import_reads(
 
 def test_a_failed_export_leaves_no_file(cli: Cli, tmp_path: Path) -> None:
     output = tmp_path / "backup.jsonl"
-    result = cli.run("export", "--output", str(output), "--key", "not-a-key")
+    url = str(cli.environment["SUPABASE_URL"])
+    result = cli.run("export", "--output", str(output), "--url", url, "--key", "not-a-key")
     assert result.exit_code == ExitCode.NOT_ALLOWED
     assert list(tmp_path.iterdir()) == []
 
