@@ -123,8 +123,9 @@ class AsyncMovementProfilesClient:
         max_retries: int = _core.DEFAULT_MAX_RETRIES,
         retry_backoff: float = _core.DEFAULT_RETRY_BACKOFF,
     ) -> Self:
-        """A client configured from ``SUPABASE_URL`` and the keys, a ``.env`` file, or the local
-        stack, in that order (see `movement_profiles.config`).
+        """A client configured from ``SUPABASE_URL`` and the keys, all from one place: the
+        environment, a ``.env`` file, or the local stack, in that order (see
+        `movement_profiles.config`); never a URL from one and a key from another.
 
         Uses ``SUPABASE_ANON_KEY``, or ``SUPABASE_SERVICE_ROLE_KEY`` when `service_role` is true.
         Raises `ConfigurationError` when nothing is configured and there is no local stack.

@@ -13,6 +13,7 @@ import pytest
 from movement_profiles_cli.commands._common import ExitCode
 from movement_profiles_cli.stack.state import StackState
 from tests.cli.conftest import Cli, isolated_environment
+from tests.sdk.test_config import RecordingServer
 
 pytestmark = pytest.mark.integration
 
@@ -99,16 +100,61 @@ def test_a_local_stack_that_is_not_running_is_one_clear_line(
     assert "make up" in lines[0]
 
 
-def test_an_unreachable_url_is_a_service_error(cli: Cli) -> None:
+def test_an_unreachable_url_is_a_service_error(cli: Cli, stack: StackState) -> None:
     url = f"http://127.0.0.1:{closed_port()}"
-    result = cli.run("get", SEEDED_USER, "--url", url)
+    result = cli.run("get", SEEDED_USER, "--url", url, "--key", stack.service_role_key)
     assert result.exit_code == ExitCode.SERVICE_ERROR
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert url in lines[0]
 
 
-def test_a_malformed_url_is_invalid_input(cli: Cli) -> None:
-    result = cli.run("get", SEEDED_USER, "--url", "ftp://example.com")
+def test_a_malformed_url_is_invalid_input(cli: Cli, stack: StackState) -> None:
+    result = cli.run(
+        "get", SEEDED_USER, "--url", "ftp://example.com", "--key", stack.service_role_key
+    )
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "http" in result.stderr
+
+
+def test_a_service_key_in_the_environment_never_goes_to_a_dotenv_files_url(
+    bare_cli: Cli, stack: StackState, tmp_path: Path
+) -> None:
+    with RecordingServer().running() as elsewhere:
+        key_only = {"SUPABASE_SERVICE_ROLE_KEY": stack.service_role_key}
+        # In a parent folder: never read.
+        (tmp_path / ".env").write_text(f"SUPABASE_URL={elsewhere.url}\n")
+        nested = tmp_path / "work"
+        nested.mkdir()
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.chdir(nested)
+            from_parent = bare_cli.run("list", env=key_only)
+        assert from_parent.exit_code == ExitCode.INVALID_INPUT
+        [line] = from_parent.stderr.strip().splitlines()
+        assert "SUPABASE_URL is not set" in line
+        # In the working directory: read, and refused with both places named.
+        here = bare_cli.run("list", env=key_only)
+        assert here.exit_code == ExitCode.INVALID_INPUT
+        [line] = here.stderr.strip().splitlines()
+        assert "the environment" in line
+        assert str(tmp_path / ".env") in line
+        for command in (
+            ["get", SEEDED_USER],
+            ["export"],
+            ["update", SEEDED_USER, "--goal", "rehab"],
+        ):
+            assert bare_cli.run(*command, env=key_only).exit_code == ExitCode.INVALID_INPUT
+        assert elsewhere.keys == []
+
+
+@pytest.mark.parametrize("given", ["--url", "--key"])
+def test_a_url_or_key_option_alone_is_refused(cli: Cli, stack: StackState, given: str) -> None:
+    with RecordingServer().running() as elsewhere:
+        value = elsewhere.url if given == "--url" else "a-key-of-another-project"
+        result = cli.run("get", SEEDED_USER, given, value)
+        assert result.exit_code == ExitCode.INVALID_INPUT
+        [line] = result.stderr.strip().splitlines()
+        missing = "--key" if given == "--url" else "--url"
+        assert f"{given} is given without {missing}" in line
+        assert "the environment" in line
+        assert elsewhere.keys == []

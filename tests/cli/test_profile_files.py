@@ -97,6 +97,51 @@ def test_a_broken_json_array_cell_is_a_row_problem() -> None:
     assert row.problem.startswith("training_preferences is not a valid JSON array")
 
 
+def test_a_record_that_is_not_valid_csv_ends_on_its_line_and_reading_goes_on() -> None:
+    text = (
+        "user_id,training_preferences,goals\n"
+        'a,"[""yoga""]"x,rehab\n'  # text after a closing quote
+        'b,"' + "y" * 140_000 + '",rehab\n'  # a cell over csv's size limit
+        "c,yoga,rehab\n"
+    )
+    read = rows(text, FileFormat.csv)
+    assert [(row.line, row.problem) for row in read] == [
+        (2, "not valid CSV (',' expected after '\"')"),
+        (3, "not valid CSV (field larger than field limit (131072))"),
+        (4, None),
+    ]
+
+
+def test_a_quote_left_open_makes_its_line_one_bad_record_and_the_next_lines_are_read() -> None:
+    text = 'user_id,training_preferences,goals\na,"yoga,rehab\nb,yoga,rehab\nc,yoga,rehab\n'
+    read = rows(text, FileFormat.csv)
+    assert [row.line for row in read] == [2, 3, 4]
+    assert read[0].problem is not None
+    assert "not closed within 100 lines" in read[0].problem
+    assert [row.fields for row in read[1:]] == [
+        {"user_id": user, "training_preferences": ["yoga"], "goals": ["rehab"]} for user in "bc"
+    ]
+
+
+def test_a_quoted_cell_closing_within_100_lines_makes_one_record_of_them() -> None:
+    spanned = "\n" * 98
+    text = f'user_id,training_preferences,goals\na,"yoga{spanned}",rehab\nb,yoga,rehab\n'
+    read = rows(text, FileFormat.csv)
+    assert [row.line for row in read] == [2, 101]
+
+
+def test_values_the_parser_cannot_take_are_row_problems_with_their_line() -> None:
+    text = '{}\n{"user_id": ' + "1" * 5000 + "}\n" + "[" * 100_000 + "\n"
+    read = rows(text, FileFormat.jsonl)
+    assert [(row.line, row.problem) for row in read[1:]] == [
+        (2, "not valid JSON (a number with more digits than Python reads)"),
+        (3, "not valid JSON (nested too deeply)"),
+    ]
+    csv_text = "user_id,training_preferences,goals\na," + "[" * 5000 + ",rehab\n"
+    [row] = rows(csv_text, FileFormat.csv)
+    assert row.problem == "training_preferences is not a valid JSON array (nested too deeply)"
+
+
 @pytest.mark.parametrize(
     ("header", "message"),
     [
@@ -111,10 +156,11 @@ def test_csv_headers_that_cannot_work(header: str, message: str) -> None:
         rows(header, FileFormat.csv)
 
 
-def test_text_that_is_not_utf8_is_a_file_problem() -> None:
+def test_text_that_is_not_utf8_is_a_file_problem_at_its_line() -> None:
+    data = b'user_id,training_preferences,goals\n{"a": "\xff"}\n'
     for file_format in FileFormat:
-        with pytest.raises(FileProblem, match="UTF-8"):
-            list(read_rows(io.BytesIO(b'{"a": "\xff"}\n'), file_format))
+        with pytest.raises(FileProblem, match=r"^line 2: the file is not UTF-8 text"):
+            list(read_rows(io.BytesIO(data), file_format))
 
 
 def test_lines_end_as_in_text_mode_and_a_byte_order_mark_is_not_part_of_line_1() -> None:

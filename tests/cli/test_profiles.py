@@ -422,7 +422,9 @@ def test_a_user_may_not_delete_and_exits_5(
     ],
 )
 def test_bad_credentials_exit_5(cli: Cli, arguments: list[str]) -> None:
-    result = cli.run("get", str(uuid.uuid4()), *arguments)
+    # A key is only ever given with its URL.
+    url = ["--url", str(cli.environment["SUPABASE_URL"])] if "--key" in arguments else []
+    result = cli.run("get", str(uuid.uuid4()), *arguments, *url)
     assert result.exit_code == ExitCode.NOT_ALLOWED
     assert error_line(result.stderr).startswith("error: not authenticated")
     assert arguments[1] not in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import random
 import time
 import uuid
@@ -175,6 +176,117 @@ def test_files_that_cannot_be_read_are_usage_errors(cli: Cli, tmp_path: Path) ->
     assert "UTF-8" in not_text.stderr
 
 
+@pytest.mark.parametrize(
+    "broken_cell",
+    [
+        '"[""yoga""]"x',  # a quote closed before the cell ends
+        '"' + "y" * 140_000 + '"',  # a cell over csv's field size limit
+        '"yoga',  # a quote never closed
+    ],
+    ids=["quote-then-text", "huge-cell", "open-quote"],
+)
+def test_a_malformed_csv_record_is_one_bad_row_and_the_rows_after_it_are_imported(
+    cli: Cli, fresh_users: FreshUsers, db: Database, tmp_path: Path, broken_cell: str
+) -> None:
+    users = fresh_users(4)
+    file = tmp_path / "profiles.csv"
+    file.write_text(
+        "user_id,training_preferences,goals\n"
+        f"{users[0]},yoga,rehab\n"
+        f"{users[1]},{broken_cell},rehab\n"
+        f"{users[2]},running,lose_fat\n"
+        f"{users[3]},mixed,general_health\n"
+    )
+    refused = cli.run("import", str(file))
+    assert refused.exit_code == ExitCode.INVALID_INPUT
+    [report, summary] = stderr_lines(refused.stderr)
+    assert report.startswith("line 3: ")
+    assert summary.startswith("error: 1 invalid row")
+    assert "nothing was written" in summary
+    assert "the 3 valid rows" in summary
+    assert count_profiles(db, users) == 0
+
+    skipped = cli.run("import", str(file), "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.stderr
+    assert stderr_lines(skipped.stderr) == [report]
+    assert "Imported 3 profiles" in skipped.stdout
+    assert "skipped 1 invalid row" in skipped.stdout
+    assert count_profiles(db, users) == 3
+    assert stored_profile(db, users[1]) is None
+    assert stored_profile(db, users[3])[:2] == (["mixed"], ["general_health"])  # type: ignore[index]
+
+    outcome = json.loads(cli.run("import", str(file), "--skip-invalid", "--json").stdout)
+    assert {key: outcome[key] for key in ("rows", "imported", "skipped", "not_written")} == {
+        "rows": 4,
+        "imported": 3,
+        "skipped": 1,
+        "not_written": 0,
+    }
+    assert [row["line"] for row in outcome["invalid"]] == [3]
+
+
+HOSTILE_FILES: dict[str, tuple[str, bytes, str]] = {
+    # name: (suffix, content, what the one line says)
+    "number of 5,000 digits": (".jsonl", b'{"user_id": ' + b"1" * 5000 + b"}\n", "line 1: "),
+    "nested 100,000 deep": (".jsonl", b"[" * 100_000 + b"\n", "line 1: "),
+    "csv cell of 5,000 [": (
+        ".csv",
+        b"user_id,training_preferences,goals\n" + b"x," + b"[" * 5000 + b",rehab\n",
+        "line 2: ",
+    ),
+    "invalid UTF-8 on line 2": (".jsonl", b'{}\n{"a": "\xff"}\n', "line 2: "),
+    "invalid UTF-8 in csv": (".csv", b"user_id,training_preferences,goals\n\xc3\n", "line 2: "),
+    "NUL": (".jsonl", b'{"user_id": "\x00"}\n', "line 1: "),
+    "escaped NUL": (".jsonl", b'{"user_id": "a", "goals": ["yo\\u0000ga"]}\n', "line 1: "),
+    "lone surrogate": (".jsonl", b'{"goals": ["\\ud800"], "user_id": "\\udfff"}\n', "line 1: "),
+    "BOM mid-file": (".jsonl", b"{}\n\xef\xbb\xbf{}\n", "line 2: "),
+    "binary": (".jsonl", bytes(range(256)) * 4, "line 3: "),  # after \\n and \\r
+    "binary csv": (".csv", bytes(range(256)) * 4, "line 1: "),
+    "enormous line": (".jsonl", b"{}\n" + b" " * (3 * 1024 * 1024) + b"x\n", "line 2: "),
+    "empty csv": (".csv", b"", "empty"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_hostile_files_get_one_line_with_the_line_number_and_exit_2(
+    cli: Cli, tmp_path: Path, name: str
+) -> None:
+    suffix, content, expected = HOSTILE_FILES[name]
+    file = tmp_path / f"hostile{suffix}"
+    file.write_bytes(content)
+    for arguments in ([], ["--json"], ["--skip-invalid"]):
+        # Cli.run fails on any traceback or exception other than the exit.
+        result = cli.run("import", str(file), *arguments)
+        assert result.exit_code == ExitCode.INVALID_INPUT or (
+            arguments == ["--skip-invalid"] and result.exit_code == 0
+        ), result.stderr
+        lines = stderr_lines(result.stderr)
+        assert any(expected in line for line in lines), lines
+        for line in lines:
+            assert line.isprintable(), line
+            assert len(line) < 1000
+
+
+def test_paths_that_are_not_regular_files_are_refused_at_once(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "folder.jsonl"
+    folder.mkdir()
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)  # with no writer: opened as a file, it would block for ever
+    for path, kind in ((folder, "a directory"), (fifo, "a pipe"), (Path("/dev/null"), "regular")):
+        result = cli.run("import", str(path), "--format", "jsonl")
+        assert result.exit_code == ExitCode.INVALID_INPUT
+        [line] = stderr_lines(result.stderr)
+        assert line.startswith(f"error: {path}: ")
+        assert kind in line
+
+
+def test_an_empty_jsonl_file_imports_nothing(cli: Cli, tmp_path: Path) -> None:
+    file = tmp_path / "empty.jsonl"  # what `export` writes for an empty table
+    file.write_bytes(b"")
+    outcome = json.loads(cli.run("import", str(file), "--json").stdout)
+    assert (outcome["rows"], outcome["imported"], outcome["skipped"]) == (0, 0, 0)
+
+
 def test_standard_input_with_a_format(cli: Cli, fresh_users: FreshUsers, db: Database) -> None:
     [user] = fresh_users(1)
     content = f"user_id,training_preferences,goals\r\n{user},sports,general_health\r\n"
@@ -202,6 +314,8 @@ def test_import_upserts_in_batches_and_reports_the_outcome(
         "format": "jsonl",
         "rows": 7,
         "imported": 7,
+        "skipped": 0,
+        "not_written": 0,
         "users_created": 0,
         "invalid": [],
     }
@@ -285,7 +399,8 @@ def test_create_missing_users_refuses_anything_but_the_local_stack(
 def test_a_bad_key_stops_the_import_with_exit_5(cli: Cli, tmp_path: Path) -> None:
     file = tmp_path / "profiles.jsonl"
     file.write_text(jsonl([profile(uuid.uuid4())]))
-    result = cli.run("import", str(file), "--key", "not-a-key")
+    url = str(cli.environment["SUPABASE_URL"])
+    result = cli.run("import", str(file), "--url", url, "--key", "not-a-key")
     assert result.exit_code == ExitCode.NOT_ALLOWED
     assert "0 profiles of 1 were written" in result.stderr
 
@@ -337,7 +452,8 @@ def test_export_writes_jsonl_and_csv_that_import_reads(
 
 def test_a_failed_export_leaves_no_file(cli: Cli, tmp_path: Path) -> None:
     output = tmp_path / "backup.jsonl"
-    result = cli.run("export", "--output", str(output), "--key", "not-a-key")
+    url = str(cli.environment["SUPABASE_URL"])
+    result = cli.run("export", "--output", str(output), "--url", url, "--key", "not-a-key")
     assert result.exit_code == ExitCode.NOT_ALLOWED
     assert list(tmp_path.iterdir()) == []
 

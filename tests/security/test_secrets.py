@@ -251,8 +251,11 @@ def cli_sessions(
         (["delete", mine, "--yes", "--access-token", token], {5}),
         (["get", mine, "--access-token", expired], {5}),
         (["get", mine, "--access-token", token[:-4] + "AAAA"], {5}),
-        (["get", mine, "--key", stack.service_role_key[:-1] + "x"], {5}),
-        (["get", mine, "--url", "http://127.0.0.1:9"], {1}),
+        (["get", mine, "--url", stack.api_url, "--key", stack.service_role_key[:-1] + "x"], {5}),
+        (["get", mine, "--url", "http://127.0.0.1:9", "--key", stack.service_role_key], {1}),
+        # One without the other is refused: the key is never combined with another's URL.
+        (["get", mine, "--url", "http://127.0.0.1:9"], {2}),
+        (["get", mine, "--key", stack.service_role_key], {2}),
         (["get", "not-a-uuid"], {2}),
         (["dev", "user", "create", "--state-dir", str(stack.state_dir)], {0}),
     ]

@@ -64,7 +64,7 @@ UrlOption = Annotated[
     typer.Option(
         "--url",
         help="Project URL, e.g. https://<project-ref>.supabase.co.",
-        show_default="$SUPABASE_URL, a .env file, or the local stack",
+        show_default="$SUPABASE_URL, ./.env, or the local stack; always with --key",
         rich_help_panel=CONNECTION_PANEL,
     ),
 ]
@@ -73,7 +73,7 @@ KeyOption = Annotated[
     typer.Option(
         "--key",
         help="API key to send; with --access-token the anon key is the default.",
-        show_default="$SUPABASE_SERVICE_ROLE_KEY, a .env file, or the local stack's",
+        show_default="$SUPABASE_SERVICE_ROLE_KEY, ./.env, or the local stack's; always with --url",
         rich_help_panel=CONNECTION_PANEL,
     ),
 ]
@@ -145,26 +145,34 @@ class Connection:
 
 
 def resolve_connection(url: str | None, key: str | None, access_token: str | None) -> Connection:
-    """The options, completed from the SDK's settings (the environment, a .env file, or the local
-    stack) where they are not given.
+    """The URL and key: both options, or else both from the SDK's settings (the environment,
+    ./.env, or the local stack), never one from each.
 
     Admins by default: the service role key. With `access_token` the requests run as that user
     (row-level security applies), and the anon key is the API key when one is known.
-    Raises the SDK's ConfigurationError when no URL or key can be found.
+    Raises the SDK's ConfigurationError when no URL or key can be found, or only one is given.
     """
     from movement_profiles import config, errors
 
     if url is not None and key is not None:
         return Connection(url, key, access_token, local_stack=False)
+    if url is not None or key is not None:
+        # A key meant for one project must never be sent to another's URL, whichever is given.
+        given, missing = ("--url", "--key") if url is not None else ("--key", "--url")
+        try:
+            source = config.load_settings().source
+        except errors.ConfigurationError:
+            source = "the environment, ./.env or the local stack"
+        raise errors.ConfigurationError(
+            f"{given} is given without {missing}: a URL and its key come from the same place, "
+            f"never one from the command line and one from {source}; pass {missing} as well"
+        )
     settings = config.load_settings()
-    if key is None:
-        if access_token:
-            key = settings.anon_key or settings.service_role_key
-        else:
-            key = settings.key(service_role=True)
-        if not key:
-            raise errors.ConfigurationError(f"no API key: set {config.ANON_KEY_ENV} or pass --key")
-    url = url or settings.url
+    if access_token:
+        key = settings.anon_key or settings.service_role_key or settings.key(service_role=False)
+    else:
+        key = settings.key(service_role=True)
+    url = settings.url
     # Only to word errors for the local stack: a stale stack.json must not stop a command whose
     # URL and key came from elsewhere.
     try:

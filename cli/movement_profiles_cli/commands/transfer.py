@@ -33,6 +33,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import threading
@@ -58,10 +59,13 @@ from movement_profiles_cli.commands._common import (
     fail,
 )
 from movement_profiles_cli.commands.profile_files import (
+    MAX_PROBLEM_CHARS,
     FileFormat,
     FileProblem,
     SourceRow,
     format_from_suffix,
+    printable,
+    read_blocks,
 )
 
 if TYPE_CHECKING:
@@ -117,6 +121,10 @@ class BadRow:
     problem: str
     #: The database refused the row because auth.users has no such user.
     missing_user: bool = False
+
+    def __post_init__(self) -> None:
+        # Reported on one line of a terminal or of JSON, however hostile the value it quotes.
+        object.__setattr__(self, "problem", printable(self.problem, MAX_PROBLEM_CHARS))
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.problem}"
@@ -370,9 +378,9 @@ class Checked:
 
 
 def check_jsonl(chunks: Iterable[bytes], *, at_start: bool = True) -> Checked:
-    """The first pass over JSON Lines (the whole file, or a part of it that starts at a line):
-    every row judged, lines numbered from the part's first. One loop, as lean as it can be: it
-    runs once a row."""
+    """The first pass over JSON Lines (the whole file, or a part of it that starts at a line,
+    as blocks of bytes): every row judged, lines numbered from the part's first. One loop, as
+    lean as it can be: it runs once a row. Raises FileProblem for bytes that are not UTF-8."""
     from movement_profiles_cli.commands.profile_files import jsonl_lines, jsonl_record
 
     checked = Checked()
@@ -381,7 +389,7 @@ def check_jsonl(chunks: Iterable[bytes], *, at_start: bool = True) -> Checked:
     mark, add = checked.forms.mark, checked.first_lines.add
     line = 0
     for line, text in jsonl_lines(chunks, at_start=at_start):
-        fields = json_object(text)
+        fields = None if text is None else json_object(text)
         form = None if fields is None else plain_form(fields)
         if form is not None:
             # The usual form: its user_id is a hyphenated UUID string.
@@ -423,15 +431,7 @@ def check_jsonl_part(path: str, start: int, end: int) -> Checked:
     process of its own."""
     with open(path, "rb") as stream:
         stream.seek(start)
-        return check_jsonl(_lines_until(stream, end - start), at_start=start == 0)
-
-
-def _lines_until(stream: IO[bytes], size: int) -> Iterator[bytes]:
-    for chunk in stream:
-        yield chunk
-        size -= len(chunk)
-        if size <= 0:
-            return
+        return check_jsonl(read_blocks(stream, end - start), at_start=start == 0)
 
 
 def _part_starts(stream: IO[bytes], size: int, parts: int) -> list[int]:
@@ -439,12 +439,19 @@ def _part_starts(stream: IO[bytes], size: int, parts: int) -> list[int]:
     equal share on (fewer parts where a share holds no newline)."""
     starts = [0]
     for share in range(1, parts):
-        stream.seek(max(size * share // parts, starts[-1]))
-        stream.readline()
-        if (start := stream.tell()) >= size:
+        position = max(size * share // parts, starts[-1])
+        stream.seek(position)
+        # A block at a time: a share may be one enormous line.
+        for block in read_blocks(stream, size - position):
+            newline = block.find(b"\n")
+            if newline >= 0:
+                position += newline + 1
+                break
+            position += len(block)
+        if position >= size:
             break
-        if start > starts[-1]:
-            starts.append(start)
+        if position > starts[-1]:
+            starts.append(position)
     return starts
 
 
@@ -464,6 +471,8 @@ class ImportSource:
     def __init__(self, path: Path, file_format: FileFormat | None) -> None:
         self.path = path
         self.is_stdin = str(path) == "-"
+        # As messages and --json show it: a name that is not UTF-8 still prints.
+        self.name = "standard input" if self.is_stdin else printable(str(path))
         chosen = file_format or (None if self.is_stdin else format_from_suffix(path))
         if chosen is None:
             fail(
@@ -474,10 +483,6 @@ class ImportSource:
         self.format: FileFormat = chosen
         self._spooled: IO[bytes] | None = None
         self._stat: tuple[int, int] | None = None
-
-    @property
-    def name(self) -> str:
-        return "standard input" if self.is_stdin else str(self.path)
 
     def __enter__(self) -> ImportSource:
         return self
@@ -506,19 +511,25 @@ class ImportSource:
         starts = _part_starts(stream, size, processes) if size >= PARALLEL_CHECK_BYTES else [0]
         stream.seek(0)
         if len(starts) == 1:
-            return check_jsonl(stream)
+            return check_jsonl(read_blocks(stream))
         ends = [*starts[1:], size]
+        # By name: `stream` may be the file's descriptor, which forked processes share.
+        path = self._spooled.name if self._spooled is not None else str(self.path)
         with ProcessPoolExecutor(
             len(starts) - 1, mp_context=multiprocessing.get_context(CHECK_START_METHOD)
         ) as pool:
             later = [
-                pool.submit(check_jsonl_part, stream.name, start, end)
+                pool.submit(check_jsonl_part, path, start, end)
                 for start, end in zip(starts[1:], ends[1:], strict=True)
             ]
             # This process checks the first part meanwhile.
-            checked = check_jsonl(_lines_until(stream, ends[0]))
+            checked = check_jsonl(read_blocks(stream, ends[0]))
             for part in later:
-                checked.extend(part.result())
+                try:
+                    checked.extend(part.result())
+                except FileProblem as problem:
+                    # Its lines are numbered from the part's first: the file's, from here.
+                    raise problem.moved(checked.lines) from None
         return checked
 
     def valid_rows(self, forms: LineForms) -> Iterator[ImportRow]:
@@ -537,8 +548,10 @@ class ImportSource:
                         yield row_to_send(record.line, record.fields)
                 return
             json_object = json_object_parser()
-            for line, text in jsonl_lines(stream):
+            for line, text in jsonl_lines(read_blocks(stream)):
                 form = forms[line]
+                if text is None:
+                    continue
                 if form == LineForm.AS_WRITTEN:
                     yield ImportRow(line, None, False, text)
                 elif form == LineForm.AS_WRITTEN_RESTORING:
@@ -558,13 +571,31 @@ class ImportSource:
             if self.is_stdin:
                 yield self._spooled_stdin()
                 return
-            with self.path.open("rb") as stream:
+            with self._open() as stream:
                 self._check_unchanged(os.fstat(stream.fileno()), first_pass)
                 yield stream
         except FileProblem as problem:
             fail(f"{self.name}: {problem}", ExitCode.INVALID_INPUT)
         except OSError as error:
             fail(f"cannot read {self.name}: {error.strerror or error}", ExitCode.INVALID_INPUT)
+
+    def _open(self) -> IO[bytes]:
+        """The file, if it is a regular one. Anything else is refused before it is read: a
+        FIFO would block until a writer comes and could not be read twice, a device may never
+        end; opened without blocking, so that the check is made on what is read."""
+        descriptor = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(descriptor)
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            if stat.S_ISFIFO(mode):
+                kind = "a pipe (FIFO)"
+            raise FileProblem(
+                f"{kind}: import reads a regular file, or standard input as `-` with --format"
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
 
     def _spooled_stdin(self) -> IO[bytes]:
         if self._spooled is None:
@@ -860,7 +891,11 @@ def import_profiles(
         ),
     ] = DEFAULT_IN_FLIGHT,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print the outcome as JSON (rows, imported, invalid).")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the outcome as JSON (rows, imported, skipped, not_written, invalid).",
+        ),
     ] = False,
     url: UrlOption = None,
     key: KeyOption = None,
@@ -883,17 +918,23 @@ def import_profiles(
         checked = source.check()
         invalid = checked.invalid
         valid_rows = checked.valid_rows
+        # Every record is counted once: rows = imported + skipped + not_written.
         outcome: dict[str, Any] = {
             "file": source.name,
             "format": source.format.value,
             "rows": checked.rows,
             "imported": 0,
+            "skipped": 0,
+            "not_written": 0,
             "users_created": 0,
             "invalid": [],
         }
 
-        def finish(refused: Sequence[BadRow]) -> None:
+        def finish(refused: Sequence[BadRow], written: int) -> None:
             bad_rows = sorted([*invalid, *refused], key=lambda bad_row: bad_row.line)
+            outcome["imported"] = written
+            outcome["skipped"] = len(bad_rows)
+            outcome["not_written"] = checked.rows - written - len(bad_rows)
             outcome["invalid"] = [{"line": row.line, "problem": row.problem} for row in bad_rows]
             _report(bad_rows)
             if json_output:
@@ -902,7 +943,7 @@ def import_profiles(
                 print_json(outcome)
 
         if invalid and not skip_invalid:
-            finish(())
+            finish((), 0)
             fail(
                 f"{_plural(len(invalid), 'invalid row')} in {source.name}; nothing was written "
                 "(fix them, or pass --skip-invalid to import the "
@@ -937,8 +978,7 @@ def import_profiles(
                     file=sys.stderr,
                 )
                 raise
-        outcome["imported"] = writer.written
-        finish(refused)
+        finish(refused, writer.written)
         if refused and not skip_invalid:
             remedy = (
                 "create the missing users (on the local stack: --create-missing-users)"
@@ -947,7 +987,8 @@ def import_profiles(
             )
             fail(
                 f"the database refused {_plural(len(refused), 'row')}; import stopped after "
-                f"writing {_plural(writer.written, 'profile')} of {valid_rows:,}. To finish, "
+                f"writing {_plural(writer.written, 'profile')} of {valid_rows:,} "
+                f"({outcome['not_written']:,} not sent). To finish, "
                 f"{remedy} and "
                 "import again: rows already written are simply overwritten",
                 ExitCode.INVALID_INPUT,
@@ -956,7 +997,11 @@ def import_profiles(
             skipped = len(invalid) + len(refused)
             print(
                 f"Imported {_plural(writer.written, 'profile')} from {source.name}"
-                + (f"; skipped {_plural(skipped, 'invalid row')}" if skipped else "")
+                + (
+                    f"; skipped {_plural(skipped, 'invalid row')} (reported above)"
+                    if skipped
+                    else ""
+                )
                 + (
                     f"; created {_plural(outcome['users_created'], 'auth user')}"
                     if outcome["users_created"]
