@@ -725,7 +725,7 @@ def write_overlapped(
     whatever the timing. The first error other than a refusal is raised once every sent batch
     has finished.
     """
-    from movement_profiles._sync import run_overlapped
+    from movement_profiles.concurrency import run_overlapped
 
     refused: list[BadRow] = []
 
