@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from movement_profiles_cli.stack.state import StackState
@@ -398,73 +399,63 @@ def render_config(state: StackState, *, open_files: int = 1024) -> str:
             f'      proxy_set_header {name} "";' for name in HOP_BY_HOP_HEADERS
         ),
     }
-    # What every path under /rest/v1/ goes through before it is proxied.
-    checks = _render(
-        "checks.conf",
-        url_not_utf8=url_not_utf8,
-        header_not_utf8=header_not_utf8,
-        no_key=no_key,
-        bad_key=bad_key,
-        repeated_key=repeated_key,
-        unfiltered_write=unfiltered_write,
-    )
-    proxy = _render(
-        "proxy.conf", connections_per_address=CONNECTIONS_PER_ADDRESS, api_port=state.api_port
-    )
-    component_locations = "\n".join(
-        _render(
-            "component_location.conf",
-            path=path,
-            checks=checks,
-            proxy=proxy,
-            operator_refused=operator_refused,
-            foreign_body=foreign_body,
-            forwarded_headers=snippets["forwarded_headers"],
-        )
-        for path in COMPONENT_PATHS
-    )
-    return _render(
-        "nginx.conf",
+    values: dict[str, object] = {
         **snippets,
-        pid_file=runtime / "nginx.pid",
-        error_log=state.logs / "nginx-error.log",
-        open_files=open_files,
-        worker_connections=worker_connections(open_files),
-        temp_paths=temp_paths,
-        max_body=MAX_BODY,
-        client_timeout=CLIENT_TIMEOUT,
-        keepalive_timeout=KEEPALIVE_TIMEOUT,
-        cors=cors,
-        cors_allow_headers=CORS_HEADERS["Access-Control-Allow-Headers"],
-        url_not_utf8_pattern=URL_NOT_UTF8,
-        header_not_utf8_pattern=HEADER_NOT_UTF8,
-        apikey_value=APIKEY_VALUE,
-        apikey_first=APIKEY_FIRST,
-        apikey_later=APIKEY_LATER,
-        apikey_anywhere=APIKEY_ANYWHERE,
-        filter_parameter=FILTER_PARAMETER,
-        anon_key=state.anon_key,
-        service_role_key=state.service_role_key,
-        rest_port=state.rest_port,
-        api_port=state.api_port,
-        error_pages=error_pages,
-        error_locations=error_locations,
-        headers_too_large=headers_too_large,
-        unavailable=unavailable,
-        no_slash=no_slash,
-        no_such_path=no_such_path,
-        not_found=not_found,
-        component_locations=component_locations,
-        checks=checks,
-        proxy=proxy,
+        # The gateway's own answers.
+        "url_not_utf8": url_not_utf8,
+        "header_not_utf8": header_not_utf8,
+        "no_key": no_key,
+        "bad_key": bad_key,
+        "repeated_key": repeated_key,
+        "unfiltered_write": unfiltered_write,
+        "operator_refused": operator_refused,
+        "foreign_body": foreign_body,
+        "headers_too_large": headers_too_large,
+        "unavailable": unavailable,
+        "no_slash": no_slash,
+        "no_such_path": no_such_path,
+        "not_found": not_found,
+        "error_pages": error_pages,
+        "error_locations": error_locations,
+        # Limits, and the patterns that read a request as PostgREST does.
+        "max_body": MAX_BODY,
+        "client_timeout": CLIENT_TIMEOUT,
+        "keepalive_timeout": KEEPALIVE_TIMEOUT,
+        "connections_per_address": CONNECTIONS_PER_ADDRESS,
+        "open_files": open_files,
+        "worker_connections": worker_connections(open_files),
+        "cors": cors,
+        "cors_allow_headers": CORS_HEADERS["Access-Control-Allow-Headers"],
+        "url_not_utf8_pattern": URL_NOT_UTF8,
+        "header_not_utf8_pattern": HEADER_NOT_UTF8,
+        "apikey_value": APIKEY_VALUE,
+        "apikey_first": APIKEY_FIRST,
+        "apikey_later": APIKEY_LATER,
+        "apikey_anywhere": APIKEY_ANYWHERE,
+        "filter_parameter": FILTER_PARAMETER,
+        # This stack's.
+        "pid_file": runtime / "nginx.pid",
+        "error_log": state.logs / "nginx-error.log",
+        "temp_paths": temp_paths,
+        "anon_key": state.anon_key,
+        "service_role_key": state.service_role_key,
+        "rest_port": state.rest_port,
+        "api_port": state.api_port,
+    }
+    # What every path under /rest/v1/ goes through before it is proxied.
+    values["checks"] = _render("checks.conf", values)
+    values["proxy"] = _render("proxy.conf", values)
+    values["component_locations"] = "\n".join(
+        _render("component_location.conf", {**values, "path": path}) for path in COMPONENT_PATHS
     )
+    return _render("nginx.conf", values)
 
 
 #: A placeholder of the templates: ``{{ name }}``, as nginx itself uses ``$`` and single braces.
 _PLACEHOLDER = re.compile(r"\{\{ ([a-z0-9_]+) \}\}")
 
 
-def _render(template: str, **values: object) -> str:
+def _render(template: str, values: Mapping[str, object]) -> str:
     """A template of `TEMPLATES`, every placeholder filled (a missing value raises KeyError)."""
     text = (TEMPLATES / template).read_text(encoding="utf-8").removesuffix("\n")
     if template == "nginx.conf":
