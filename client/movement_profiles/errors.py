@@ -46,7 +46,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
 if TYPE_CHECKING:
     import httpx
@@ -61,6 +61,7 @@ __all__ = [
     "FieldProblem",
     "MovementProfilesError",
     "NotFoundError",
+    "Origin",
     "PermissionDeniedError",
     "ResponseTimeoutError",
     "ServerError",
@@ -72,29 +73,41 @@ __all__ = [
 ]
 
 
+class Origin(TypedDict, total=False):
+    """Where an error came from: the keyword arguments every error class takes."""
+
+    code: str | None
+    details: str | None
+    hint: str | None
+    request: httpx.Request | None
+    response: httpx.Response | None
+
+
 class MovementProfilesError(Exception):
     """Base class of every error the SDK raises."""
 
     #: The contract's status for this kind of outcome (see the module's table).
     status: ClassVar[int | None] = None
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        details: str | None = None,
-        hint: str | None = None,
-        request: httpx.Request | None = None,
-        response: httpx.Response | None = None,
-    ) -> None:
+    def __init__(self, message: str, **origin: Unpack[Origin]) -> None:
         super().__init__(message)
         self.message = message
-        self.code = code
-        self.details = details
-        self.hint = hint
-        self.response = response
-        self.request = request if request is not None else _request_of(response)
+        self.code = origin.get("code")
+        self.details = origin.get("details")
+        self.hint = origin.get("hint")
+        self.response = origin.get("response")
+        request = origin.get("request")
+        self.request = request if request is not None else _request_of(self.response)
+
+    def origin(self) -> Origin:
+        """This error's origin, to raise another error from the same place."""
+        return Origin(
+            code=self.code,
+            details=self.details,
+            hint=self.hint,
+            request=self.request,
+            response=self.response,
+        )
 
     def __str__(self) -> str:
         return self.message
@@ -139,20 +152,12 @@ class ValidationError(MovementProfilesError, ValueError):
     status = 400
 
     def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        details: str | None = None,
-        hint: str | None = None,
-        request: httpx.Request | None = None,
-        response: httpx.Response | None = None,
-        problems: Sequence[FieldProblem] = (),
+        self, message: str, *, problems: Sequence[FieldProblem] = (), **origin: Unpack[Origin]
     ) -> None:
-        super().__init__(
-            message, code=code, details=details, hint=hint, request=request, response=response
+        super().__init__(message, **origin)
+        self.problems: tuple[FieldProblem, ...] = tuple(problems) or (
+            FieldProblem(self.hint, message),
         )
-        self.problems: tuple[FieldProblem, ...] = tuple(problems) or (FieldProblem(hint, message),)
 
     @classmethod
     def from_pydantic(
@@ -187,13 +192,7 @@ class ValidationError(MovementProfilesError, ValueError):
     def of_item(self, index: int) -> ValidationError:
         """The same error, its message naming the item of a bulk input it is about."""
         return ValidationError(
-            f"profile #{index}: {self.message}",
-            code=self.code,
-            details=self.details,
-            hint=self.hint,
-            request=self.request,
-            response=self.response,
-            problems=self.problems,
+            f"profile #{index}: {self.message}", problems=self.problems, **self.origin()
         )
 
 
@@ -279,33 +278,13 @@ class ServiceUnavailableError(MovementProfilesError):
 
     status = 503
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        details: str | None = None,
-        hint: str | None = None,
-        request: httpx.Request | None = None,
-        response: httpx.Response | None = None,
-        attempts: int = 1,
-    ) -> None:
-        super().__init__(
-            message, code=code, details=details, hint=hint, request=request, response=response
-        )
+    def __init__(self, message: str, *, attempts: int = 1, **origin: Unpack[Origin]) -> None:
+        super().__init__(message, **origin)
         self.attempts = attempts
 
     def after_attempts(self, attempts: int) -> ServiceUnavailableError:
         """The same error, raised after `attempts` requests: a new instance."""
-        return type(self)(
-            self.message,
-            code=self.code,
-            details=self.details,
-            hint=self.hint,
-            request=self.request,
-            response=self.response,
-            attempts=attempts,
-        )
+        return type(self)(self.message, attempts=attempts, **self.origin())
 
 
 class TransportError(ServiceUnavailableError):
@@ -318,11 +297,8 @@ class TransportError(ServiceUnavailableError):
     def after_attempts(self, attempts: int) -> ServiceUnavailableError:
         counted = type(self)(
             f"{self.message} ({attempts} attempt{'' if attempts == 1 else 's'})",
-            code=self.code,
-            details=self.details,
-            hint=self.hint,
-            request=self.request,
             attempts=attempts,
+            **self.origin(),
         )
         counted.__cause__ = self.__cause__
         return counted
