@@ -39,7 +39,7 @@ lint: install-python install-bench
 	$(VENV)/bin/mypy
 	$(PYTHON) scripts/unasync.py --check
 
-generate: install-python ## Write client/movement_profiles/_sync.py from _async.py (scripts/unasync.py).
+generate: install-python ## Write each _sync.py of the SDK from its _async.py (scripts/unasync.py).
 	$(PYTHON) scripts/unasync.py
 
 web: install ## Serve examples/web on http://127.0.0.1:5173 for the `make up` stack (USER_ID=... prints a signed-in link).

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Write the blocking client from the asyncio one, as httpcore does: a table of substitutions.
+"""Write the blocking code from the asyncio code, as httpcore does: a table of substitutions.
 
-    python scripts/unasync.py           # rewrite client/movement_profiles/_sync.py
-    python scripts/unasync.py --check   # exit 1 when _sync.py is not what _async.py generates
+    python scripts/unasync.py           # rewrite each _sync.py from its _async.py
+    python scripts/unasync.py --check   # exit 1 when a _sync.py is not what its _async.py generates
+
+The pairs: the client (client/movement_profiles/_async.py) and the batch pipeline
+(client/movement_profiles/concurrency/_async.py).
 
 `make generate` runs the first, `make lint` (and so `make test`) the second. Lines between
 ``# unasync: async only`` and ``# unasync: end`` are left out (an alias the blocking client has
@@ -20,14 +23,16 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "client" / "movement_profiles"
-SOURCE = PACKAGE / "_async.py"
-TARGET = PACKAGE / "_sync.py"
+PAIRS = [
+    (folder / "_async.py", folder / "_sync.py") for folder in (PACKAGE, PACKAGE / "concurrency")
+]
 HEADER = "# Generated from _async.py by scripts/unasync.py (`make generate`). Do not edit.\n"
 
 SUBSTITUTIONS = [
     # Names: AsyncMovementProfilesClient, AsyncIterator, httpx.AsyncClient, AsyncWorkers, ...
     (r"\bAsync([A-Z]\w*)", r"\1"),
     (r"\basync_sleep\b", "sleep"),
+    (r"\basync_run_overlapped\b", "run_overlapped"),
     (r"\bacreate_client\b", "create_client"),
     (r"\baclose\b", "close"),
     (r"\b__aenter__\b", "__enter__"),
@@ -40,6 +45,7 @@ SUBSTITUTIONS = [
     (r", Awaitable\b", ""),
     # Words of the docstrings.
     (r"the asyncio client", "the blocking client"),
+    (r"The batch pipeline in asyncio", "The batch pipeline in threads"),
     (r"\(in asyncio\)", "(blocking)"),
     (r"it in ``with``", "it as a context manager"),
     (r"Use it from one event loop\.", "It is safe to share between threads."),
@@ -64,9 +70,9 @@ def unasync(source: str) -> str:
     return HEADER + "".join(lines)
 
 
-def _ruff(code: str, *arguments: str) -> str:
+def _ruff(code: str, target: Path, *arguments: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", *arguments, "--stdin-filename", str(TARGET), "-"],
+        [sys.executable, "-m", "ruff", *arguments, "--stdin-filename", str(target), "-"],
         input=code,
         capture_output=True,
         text=True,
@@ -77,37 +83,48 @@ def _ruff(code: str, *arguments: str) -> str:
     return result.stdout
 
 
-def generate(source: Path) -> str:
+def generate(source: Path, target: Path) -> str:
     code = unasync(source.read_text())
     # `for x in page: yield x` becomes `yield from page`, which async generators cannot say.
-    code = _ruff(code, "check", "--fix", "--unsafe-fixes", "--select", "I,F401,UP028", "--quiet")
-    return _ruff(code, "format", "--quiet")
+    code = _ruff(
+        code, target, "check", "--fix", "--unsafe-fixes", "--select", "I,F401,UP028", "--quiet"
+    )
+    return _ruff(code, target, "format", "--quiet")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check, write nothing")
-    parser.add_argument("--source", type=Path, default=SOURCE)
-    parser.add_argument("--target", type=Path, default=TARGET)
+    parser.add_argument("--source", type=Path, help="one source instead of every pair's")
+    parser.add_argument("--target", type=Path, default=PAIRS[0][1], help="the --source's target")
     options = parser.parse_args()
-    expected = generate(options.source)
-    current = options.target.read_text() if options.target.exists() else ""
-    if not options.check:
-        if current != expected:
-            options.target.write_text(expected)
-            print(f"wrote {options.target}")
-        return 0
+    pairs = [(options.source, options.target)] if options.source else PAIRS
+    stale = [
+        target for source, target in pairs if not _write_or_check(source, target, options.check)
+    ]
+    for target in stale:
+        print(f"{target} is stale: run `make generate` (scripts/unasync.py)", file=sys.stderr)
+    return 1 if stale else 0
+
+
+def _write_or_check(source: Path, target: Path, check: bool) -> bool:
+    """Whether `target` is (now) what `source` generates; with `check`, a stale one is diffed."""
+    expected = generate(source, target)
+    current = target.read_text() if target.exists() else ""
     if current == expected:
-        return 0
+        return True
+    if not check:
+        target.write_text(expected)
+        print(f"wrote {target}")
+        return True
     diff = difflib.unified_diff(
         current.splitlines(keepends=True),
         expected.splitlines(keepends=True),
-        str(options.target),
-        f"{options.target} as generated from {options.source.name}",
+        str(target),
+        f"{target} as generated from {source.name}",
     )
     sys.stderr.writelines(diff)
-    print(f"{options.target} is stale: run `make generate` (scripts/unasync.py)", file=sys.stderr)
-    return 1
+    return False
 
 
 if __name__ == "__main__":

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections import deque
 from collections.abc import (
     AsyncIterator,
-    Awaitable,
     Callable,
     Collection,
     Iterable,
@@ -27,7 +25,8 @@ from uuid import UUID
 import httpx
 
 from movement_profiles import _core, _transport, config
-from movement_profiles._concurrency import AsyncJob, AsyncWorkers, async_sleep
+from movement_profiles.concurrency import async_run_overlapped
+from movement_profiles.concurrency._workers import async_sleep
 from movement_profiles.models import (
     Goal,
     MovementProfile,
@@ -41,10 +40,8 @@ if TYPE_CHECKING:
     from supabase import AsyncClient as SupabaseClient
 
 T = TypeVar("T")
-J = TypeVar("J")
-R = TypeVar("R")
 
-__all__ = ["AsyncMovementProfilesClient", "run_overlapped"]
+__all__ = ["AsyncMovementProfilesClient"]
 
 
 @dataclass(frozen=True)
@@ -186,9 +183,7 @@ class AsyncMovementProfilesClient:
             except httpx.TransportError as error:
                 delay = attempts.after_no_response(_transport.transport_failure(error))
             else:
-                outcome = attempts.after_response(
-                    _core.Response(raw.status_code, raw.content, raw.headers)
-                )
+                outcome = attempts.after_response(_transport.response(raw))
                 if isinstance(outcome, _core.Response):
                     return outcome
                 delay = outcome
@@ -305,7 +300,7 @@ class AsyncMovementProfilesClient:
             return False
 
         batches = _core.upsert_batches(profiles, batch_size, keep_identity=keep_identity)
-        await run_overlapped(batches, self._upsert_batch, max_in_flight, count)
+        await async_run_overlapped(batches, self._upsert_batch, max_in_flight, count)
         return written
 
     async def _upsert_batch(self, batch: _core.UpsertBatch) -> int:
@@ -377,49 +372,3 @@ class AsyncMovementProfilesClient:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-async def run_overlapped(
-    jobs: Iterable[J],
-    work: Callable[[J], Awaitable[R]],
-    max_in_flight: int,
-    on_result: Callable[[R], bool],
-) -> None:
-    """Do `work` on each job with up to `max_in_flight` of them under way, taking the results in
-    the order of the jobs: the batch pipeline of `upsert_many` and of the CLI's import.
-
-    `on_result` gets each result and returns whether to start no further jobs. The first error
-    (of a job, or of iterating `jobs`) also stops starting them. Jobs already started are never
-    abandoned: each completes, and its result still goes to `on_result`, before the first error
-    is raised. So with `max_in_flight` n, a stop at job k means jobs up to k + n - 1 ran,
-    whatever the timing.
-    """
-    failure: BaseException | None = None
-    stop = False
-    pending: deque[AsyncJob[R]] = deque()
-
-    async def settle_oldest() -> None:
-        nonlocal failure, stop
-        try:
-            result = await pending.popleft().result()
-        except Exception as error:
-            failure = failure or error
-            return
-        stop = on_result(result) or stop
-
-    workers = AsyncWorkers(max_in_flight)
-    try:
-        for job in jobs:
-            pending.append(workers.start(work, job))
-            if len(pending) >= max_in_flight:
-                await settle_oldest()
-                if failure is not None or stop:
-                    break
-    except Exception as error:
-        failure = failure or error
-    finally:
-        while pending:
-            await settle_oldest()
-        await workers.aclose()
-    if failure is not None:
-        raise failure

@@ -86,11 +86,16 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
-    """One HTTP response; header names are matched case-insensitively."""
+    """One HTTP response; header names are matched case-insensitively.
+
+    `raw` is the client's own response (an `httpx.Response`), handed on untouched to the errors
+    it leads to; typed loosely, as the core names no HTTP library.
+    """
 
     status: int
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
+    raw: Any = field(default=None, compare=False, repr=False)
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -132,9 +137,9 @@ class RetryPolicy:
     """How often and how patiently failed requests are retried.
 
     Reads (GET) are retried on any `ServiceUnavailableError` worth retrying (no answer, 429, 502,
-    503, 504, PostgREST's ``PGRST000``-``PGRST003``). Writes are retried only when the request
-    provably never left this process (connection refused, connect or pool timeout): a write whose
-    fate is unknown is never sent twice.
+    503, 504, PostgREST's ``PGRST000``-``PGRST003``). Writes are retried only on a `ConnectError`,
+    when the request provably never left this process (connection refused, connect or pool
+    timeout): a write whose fate is unknown is never sent twice.
     """
 
     max_retries: int = DEFAULT_MAX_RETRIES
@@ -145,10 +150,16 @@ class RetryPolicy:
             raise errors.ConfigurationError("max_retries and retry_backoff must not be negative")
 
     def delay(
-        self, request: Request, failure: errors.ServiceUnavailableError, attempt: int
+        self,
+        request: Request,
+        failure: errors.ServiceUnavailableError,
+        attempt: int,
+        status: int | None = None,
     ) -> float | None:
-        """Seconds to wait before retrying after `attempt` (0-based) failed, or None to give up."""
-        if attempt >= self.max_retries or not _may_retry(request, failure):
+        """Seconds to wait before retrying after `attempt` (0-based) failed, or None to give up.
+
+        `status` is the HTTP status of the answer that failed, None when none came back."""
+        if attempt >= self.max_retries or not _may_retry(request, failure, status):
             return None
         # Exponential with jitter, so clients that failed together do not retry together.
         base: float = self.backoff * (2**attempt)
@@ -163,9 +174,9 @@ class Attempts:
     """The retry state of one request; the clients' send loops are driven by it.
 
     After each try the client reports what happened: `after_response` returns the response to
-    hand on or the seconds to wait before the next try; `after_no_response` (given the error a
-    send that got no answer stands for) returns the
-    seconds to wait, or raises `ServiceUnavailableError` when retrying is over or not allowed.
+    hand on or the seconds to wait before the next try; `after_no_response` (given the
+    `TransportError` a send that got no answer stands for) returns the seconds to wait. Both
+    raise the failure, counted (`attempts`), when retrying is over or not allowed.
     """
 
     def __init__(self, policy: RetryPolicy, request: Request) -> None:
@@ -176,39 +187,33 @@ class Attempts:
     def after_response(self, response: Response) -> Response | float:
         self._count += 1
         failure = transient_failure(response)
-        return response if failure is None else self._next_delay(failure)
+        return response if failure is None else self._next_delay(failure, response.status)
 
-    def after_no_response(self, failure: errors.ServiceUnavailableError) -> float:
+    def after_no_response(self, failure: errors.TransportError) -> float:
         self._count += 1
-        return self._next_delay(failure)
+        return self._next_delay(failure, None)
 
-    def _next_delay(self, failure: errors.ServiceUnavailableError) -> float:
-        delay = self._policy.delay(self._request, failure, self._count - 1)
+    def _next_delay(self, failure: errors.ServiceUnavailableError, status: int | None) -> float:
+        delay = self._policy.delay(self._request, failure, self._count - 1, status)
         if delay is None:
-            failure.attempts = self._count
-            if failure.code in _TRANSPORT_CODES:
-                failure.message = f"{failure.message} ({self._count} attempt" + (
-                    "s)" if self._count != 1 else ")"
-                )
-                failure.args = (failure.message,)
-            raise failure
+            raise failure.after_attempts(self._count)
         return delay
 
 
-_NOT_SENT = {"connect_error", "connect_timeout", "pool_timeout"}
-_TRANSPORT_CODES = {*_NOT_SENT, "timeout", "connection_lost"}
 _RETRYABLE_STATUSES = {429, 502, 503, 504}
 _RETRYABLE_CODES = {"PGRST000", "PGRST001", "PGRST002", "PGRST003"}
 
 
-def _may_retry(request: Request, failure: errors.ServiceUnavailableError) -> bool:
-    if failure.code in _NOT_SENT:
+def _may_retry(
+    request: Request, failure: errors.ServiceUnavailableError, status: int | None
+) -> bool:
+    if isinstance(failure, errors.ConnectError):
         return True
     if not request.idempotent:
         return False
     return (
-        failure.http_status is None
-        or failure.http_status in _RETRYABLE_STATUSES
+        isinstance(failure, errors.TransportError)
+        or status in _RETRYABLE_STATUSES
         or failure.code in _RETRYABLE_CODES
     )
 
@@ -219,7 +224,7 @@ def _database_connection_lost(status: int, payload: Mapping[str, Any]) -> bool:
     return status == 400 and not payload.get("code") and not payload.get("message")
 
 
-def transient_failure(response: Response) -> errors.ServiceUnavailableError | None:
+def transient_failure(response: Response) -> errors.ServerError | None:
     """The error a response stands for when it is a service failure (5xx, 429, or the database
     lost under the request), else None."""
     if (
@@ -233,7 +238,7 @@ def transient_failure(response: Response) -> errors.ServiceUnavailableError | No
         )
     ):
         mapped = error_from_response(response)
-        assert isinstance(mapped, errors.ServiceUnavailableError)
+        assert isinstance(mapped, errors.ServerError)
         return mapped
     return None
 
@@ -274,17 +279,17 @@ def error_from_response(
     """
     payload = _error_payload(response)
     if _database_connection_lost(response.status, payload):
-        return errors.ServiceUnavailableError(
+        return errors.ServerError(
             "the database connection was lost during the request; a write may or may not have "
             "been applied",
-            http_status=response.status,
+            response=response.raw,
             code="database_connection_lost",
             details=_text(payload.get("details")),
         )
     code = _text(payload.get("code"))
     message = _text(payload.get("message")) or f"the API answered HTTP {response.status}"
     fields: dict[str, Any] = {
-        "http_status": response.status,
+        "response": response.raw,
         "code": code,
         "details": _text(payload.get("details")),
         "hint": _text(payload.get("hint")),
@@ -293,7 +298,7 @@ def error_from_response(
     if code == "PGRST116":
         return errors.NotFoundError(not_found, **fields)
     if status >= 500 or status == 429:
-        return errors.ServiceUnavailableError(message, **fields)
+        return errors.ServerError(message, **fields)
     if code in _VALIDATION_CODES or status in _VALIDATION_STATUSES:
         if code == "22023" and message.startswith("role "):
             # A token naming a role the database does not have: the token is what is wrong.
@@ -317,8 +322,8 @@ def error_from_response(
             "is the URL the project URL (SUPABASE_URL), and is the schema cache of PostgREST "
             "up to date?"
         )
-        return errors.UnexpectedResponseError(message, status=status, **{**fields, "hint": hint})
-    return errors.UnexpectedResponseError(message, status=status, **fields)
+        return errors.UnexpectedResponseError(message, **{**fields, "hint": hint})
+    return errors.UnexpectedResponseError(message, **fields)
 
 
 def _json_body(response: Response) -> Any:
@@ -327,7 +332,7 @@ def _json_body(response: Response) -> Any:
     except ValueError as error:
         raise errors.UnexpectedResponseError(
             f"the API answered HTTP {response.status} with a body that is not JSON",
-            http_status=response.status,
+            response=response.raw,
             details=response.body[:500].decode("utf-8", "replace"),
         ) from error
 
@@ -347,8 +352,7 @@ def _check_status(
         if 200 <= response.status < 300:
             raise errors.UnexpectedResponseError(
                 f"the API answered HTTP {response.status}, expected {sorted(statuses)}",
-                status=response.status,
-                http_status=response.status,
+                response=response.raw,
             )
         raise error_from_response(response, not_found=not_found)
 
@@ -484,19 +488,22 @@ def update(
     if rows:
         return rows[0]
     if expected is None:
-        raise errors.NotFoundError(_not_found_message(user), code="not_found", http_status=200)
+        raise errors.NotFoundError(
+            _not_found_message(user), code="not_found", response=response.raw
+        )
     current = yield Request(
         "GET", TABLE, params=(("select", "updated_at"), ("user_id", f"eq.{user}"))
     )
     stored = _check(current, not_found=_not_found_message(user))
     if not stored:
-        raise errors.NotFoundError(_not_found_message(user), code="not_found", http_status=200)
+        raise errors.NotFoundError(_not_found_message(user), code="not_found", response=current.raw)
     current_updated_at = aware_datetime(stored[0]["updated_at"], field="updated_at")
     raise errors.StaleUpdateError(
         f"the movement profile of user {user} changed since {expected.isoformat()} "
         f"(it is now at {current_updated_at.isoformat()}); nothing was written",
         expected_updated_at=expected,
         current_updated_at=current_updated_at,
+        response=current.raw,
     )
 
 
@@ -587,7 +594,9 @@ def delete(user_id: UUID | str) -> Operation[None]:
         headers={"Prefer": "return=representation"},
     )
     if not _check(response, not_found=_not_found_message(user)):
-        raise errors.NotFoundError(_not_found_message(user), code="not_found", http_status=200)
+        raise errors.NotFoundError(
+            _not_found_message(user), code="not_found", response=response.raw
+        )
 
 
 def options() -> Operation[MovementProfileOptions]:
@@ -703,9 +712,7 @@ def upsert_batches(
         try:
             row = _upsert_row(item, keep_identity)
         except errors.ValidationError as error:
-            error.message = f"profile #{index}: {error.message}"
-            error.args = (error.message,)
-            raise
+            raise error.of_item(index) from error
         if row["user_id"] in seen:
             raise errors.ValidationError(
                 f"profile #{index}: user_id {row['user_id']} appears more than once",

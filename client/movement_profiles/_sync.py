@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections import deque
 from collections.abc import (
     Callable,
     Collection,
@@ -27,7 +26,8 @@ from uuid import UUID
 import httpx
 
 from movement_profiles import _core, _transport, config
-from movement_profiles._concurrency import Job, Workers, sleep
+from movement_profiles.concurrency import run_overlapped
+from movement_profiles.concurrency._workers import sleep
 from movement_profiles.models import (
     Goal,
     MovementProfile,
@@ -41,10 +41,8 @@ if TYPE_CHECKING:
     from supabase import Client as SupabaseClient
 
 T = TypeVar("T")
-J = TypeVar("J")
-R = TypeVar("R")
 
-__all__ = ["MovementProfilesClient", "run_overlapped"]
+__all__ = ["MovementProfilesClient"]
 
 
 @dataclass(frozen=True)
@@ -186,9 +184,7 @@ class MovementProfilesClient:
             except httpx.TransportError as error:
                 delay = attempts.after_no_response(_transport.transport_failure(error))
             else:
-                outcome = attempts.after_response(
-                    _core.Response(raw.status_code, raw.content, raw.headers)
-                )
+                outcome = attempts.after_response(_transport.response(raw))
                 if isinstance(outcome, _core.Response):
                     return outcome
                 delay = outcome
@@ -369,49 +365,3 @@ class MovementProfilesClient:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def run_overlapped(
-    jobs: Iterable[J],
-    work: Callable[[J], R],
-    max_in_flight: int,
-    on_result: Callable[[R], bool],
-) -> None:
-    """Do `work` on each job with up to `max_in_flight` of them under way, taking the results in
-    the order of the jobs: the batch pipeline of `upsert_many` and of the CLI's import.
-
-    `on_result` gets each result and returns whether to start no further jobs. The first error
-    (of a job, or of iterating `jobs`) also stops starting them. Jobs already started are never
-    abandoned: each completes, and its result still goes to `on_result`, before the first error
-    is raised. So with `max_in_flight` n, a stop at job k means jobs up to k + n - 1 ran,
-    whatever the timing.
-    """
-    failure: BaseException | None = None
-    stop = False
-    pending: deque[Job[R]] = deque()
-
-    def settle_oldest() -> None:
-        nonlocal failure, stop
-        try:
-            result = pending.popleft().result()
-        except Exception as error:
-            failure = failure or error
-            return
-        stop = on_result(result) or stop
-
-    workers = Workers(max_in_flight)
-    try:
-        for job in jobs:
-            pending.append(workers.start(work, job))
-            if len(pending) >= max_in_flight:
-                settle_oldest()
-                if failure is not None or stop:
-                    break
-    except Exception as error:
-        failure = failure or error
-    finally:
-        while pending:
-            settle_oldest()
-        workers.close()
-    if failure is not None:
-        raise failure

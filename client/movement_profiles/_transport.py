@@ -12,9 +12,9 @@ from collections.abc import Mapping
 import httpx
 
 from movement_profiles import errors
-from movement_profiles._core import Request, auth_headers
+from movement_profiles._core import Request, Response, auth_headers
 
-__all__ = ["client_headers", "request_headers", "request_url", "transport_failure"]
+__all__ = ["client_headers", "request_headers", "request_url", "response", "transport_failure"]
 
 #: The schema every request reads and writes, as postgrest-py and supabase-py name it.
 SCHEMA = "public"
@@ -54,30 +54,38 @@ def request_headers(client_headers: Mapping[str, str], request: Request) -> http
     return headers
 
 
-def transport_failure(error: httpx.TransportError) -> errors.ServiceUnavailableError:
-    """The error for a request that got no response."""
-    code: str
+def response(raw: httpx.Response) -> Response:
+    """The core's view of a response; the httpx one rides along for the errors it leads to."""
+    return Response(raw.status_code, raw.content, raw.headers, raw)
+
+
+def transport_failure(error: httpx.TransportError) -> errors.TransportError:
+    """The error for a request that got no response, by whether the request left."""
+    kind: type[errors.TransportError]
     if isinstance(error, httpx.ConnectTimeout):
-        code, what = "connect_timeout", "timed out connecting to the API"
+        kind, code, what = errors.ConnectError, "connect_timeout", "timed out connecting to the API"
     elif isinstance(error, httpx.PoolTimeout):
-        code, what = "pool_timeout", "timed out waiting for a free connection to the API"
+        kind, code = errors.ConnectError, "pool_timeout"
+        what = "timed out waiting for a free connection to the API"
     elif isinstance(error, httpx.TimeoutException):
-        code, what = "timeout", "the API did not answer in time"
+        kind, code, what = errors.ResponseTimeoutError, "timeout", "the API did not answer in time"
     elif isinstance(error, httpx.ConnectError):
-        code, what = "connect_error", "could not connect to the API"
+        kind, code, what = errors.ConnectError, "connect_error", "could not connect to the API"
     else:
-        code, what = "connection_lost", "the connection to the API failed"
-    url = _request_url(error)
-    return errors.ServiceUnavailableError(
-        f"{what}{f' at {url}' if url else ''}",
-        code=code,
-        details=str(error) or type(error).__name__,
+        kind, code = errors.ConnectionLostError, "connection_lost"
+        what = "the connection to the API failed"
+    request = _request(error)
+    url = f" at {request.url.scheme}://{request.url.netloc.decode()}" if request else ""
+    failure = kind(
+        f"{what}{url}", code=code, details=str(error) or type(error).__name__, request=request
     )
+    # Not raised yet: it is raised once retrying is over, with httpx's error as its cause.
+    failure.__cause__ = error
+    return failure
 
 
-def _request_url(error: httpx.TransportError) -> str | None:
+def _request(error: httpx.TransportError) -> httpx.Request | None:
     try:
-        request = error.request
+        return error.request
     except RuntimeError:
         return None
-    return f"{request.url.scheme}://{request.url.netloc.decode()}"

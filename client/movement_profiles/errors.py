@@ -1,32 +1,44 @@
 """The SDK's exceptions: one class per outcome of the /movement-profiles contract.
 
-    MovementProfilesError            any error of this SDK
-    ├── ValidationError              400  invalid input; nothing was stored
-    ├── AuthError                    401  missing, expired or badly signed token, or bad API key
-    ├── PermissionDeniedError        403  authenticated, but not allowed to do this
-    ├── NotFoundError                404  no such profile, or not yours
-    ├── ConflictError                409  a profile already exists for this user
-    │   └── StaleUpdateError         409  the profile changed since `expected_updated_at`
-    ├── ServiceUnavailableError      503  the API could not be reached or failed (5xx, timeout)
-    ├── UnexpectedResponseError      the server answered something the contract does not foresee
-    └── ConfigurationError           no URL or key could be found (raised before any request)
+    MovementProfilesError              any error of this SDK
+    ├── ValidationError          400   invalid input; nothing was stored
+    ├── AuthError                401   missing, expired or badly signed token, or bad API key
+    ├── PermissionDeniedError    403   authenticated, but not allowed to do this
+    ├── NotFoundError            404   no such profile, or not yours
+    ├── ConflictError            409   a profile already exists for this user
+    │   └── StaleUpdateError     409   the profile changed since `expected_updated_at`
+    ├── ServiceUnavailableError  503   the API could not be reached, or could not serve
+    │   ├── TransportError       503   no answer came back
+    │   │   ├── ConnectError           could not connect: the request was never sent
+    │   │   ├── ResponseTimeoutError   sent, but no answer in time
+    │   │   └── ConnectionLostError    sent, but the connection failed before the answer
+    │   └── ServerError          503   the service answered that it failed (5xx, 429)
+    ├── UnexpectedResponseError  502   the server answered something the contract does not foresee
+    └── ConfigurationError      None   no URL or key could be found (raised before any request)
 
 Every instance carries where it came from:
 
-- ``status``: the story's status for the outcome (the table above). It is the status a service
-  re-exposing the contract would answer with, so it is stable even where PostgREST's differs
-  (PostgREST answers 406 for "no row"; that is ``status == 404`` here).
-- ``http_status``: the status actually received, or None when no response came back (connection
-  refused, timeout) or the SDK rejected the input itself.
+- ``status``: the contract's status for the outcome (the column above), the same for every
+  instance of a class. It is the status a service re-exposing the contract would answer with, so
+  it holds even where PostgREST's differs (PostgREST answers 406 for "no row"; that is
+  ``status == 404`` here). What came over the wire is ``response.status_code``.
+- ``request`` and ``response``: the `httpx.Request` sent and the `httpx.Response` received, or
+  None where there was none: a `TransportError` has a request and no response; an error the SDK
+  raised before sending (invalid input, configuration) has neither.
 - ``code``: PostgREST's ``PGRST...`` code or PostgreSQL's SQLSTATE (``23514``, ``23505``, ...) when
   the server sent one; otherwise a short code of the SDK's (listed with each class).
 - ``message``, ``details``, ``hint``: as the server sent them (for a rejected array ``hint`` is the
   column name and ``details`` lists the allowed values), or the SDK's equivalents.
 
-Input the SDK can check is checked before any request and raises `ValidationError` with
-``status == 400`` (the contract's status for invalid input, whichever side noticed) and
-``http_status is None``. For the two arrays its message, ``details``, ``hint`` and ``code``
-(``23514``) are exactly the database's, so handling a local and a server rejection is one code path.
+An error is complete when it is raised and never changed afterwards; one raised in place of
+another says so with ``raise ... from``.
+
+Input the SDK can check is checked before any request and raises `ValidationError` (``status``
+400, the contract's status for invalid input, whichever side noticed, and ``response is None``).
+For the two arrays its message, ``details``, ``hint`` and ``code`` (``23514``) are exactly the
+database's, so handling a local and a server rejection is one code path.
+
+This module imports neither httpx nor pydantic at run time: importing the errors stays cheap.
 """
 
 from __future__ import annotations
@@ -34,49 +46,68 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
 if TYPE_CHECKING:
+    import httpx
     import pydantic
 
 __all__ = [
     "AuthError",
     "ConfigurationError",
     "ConflictError",
+    "ConnectError",
+    "ConnectionLostError",
     "FieldProblem",
     "MovementProfilesError",
     "NotFoundError",
+    "Origin",
     "PermissionDeniedError",
+    "ResponseTimeoutError",
+    "ServerError",
     "ServiceUnavailableError",
     "StaleUpdateError",
+    "TransportError",
     "UnexpectedResponseError",
     "ValidationError",
 ]
 
 
+class Origin(TypedDict, total=False):
+    """Where an error came from: the keyword arguments every error class takes."""
+
+    code: str | None
+    details: str | None
+    hint: str | None
+    request: httpx.Request | None
+    response: httpx.Response | None
+
+
 class MovementProfilesError(Exception):
     """Base class of every error the SDK raises."""
 
-    #: The story's status for this kind of outcome; instances may carry a more specific one.
-    default_status: int | None = None
+    #: The contract's status for this kind of outcome (see the module's table).
+    status: ClassVar[int | None] = None
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        http_status: int | None = None,
-        code: str | None = None,
-        details: str | None = None,
-        hint: str | None = None,
-    ) -> None:
+    def __init__(self, message: str, **origin: Unpack[Origin]) -> None:
         super().__init__(message)
         self.message = message
-        self.status = status if status is not None else self.default_status
-        self.http_status = http_status
-        self.code = code
-        self.details = details
-        self.hint = hint
+        self.code = origin.get("code")
+        self.details = origin.get("details")
+        self.hint = origin.get("hint")
+        self.response = origin.get("response")
+        request = origin.get("request")
+        self.request = request if request is not None else _request_of(self.response)
+
+    def origin(self) -> Origin:
+        """This error's origin, to raise another error from the same place."""
+        return Origin(
+            code=self.code,
+            details=self.details,
+            hint=self.hint,
+            request=self.request,
+            response=self.response,
+        )
 
     def __str__(self) -> str:
         return self.message
@@ -86,6 +117,15 @@ class MovementProfilesError(Exception):
             f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
             f"message={self.message!r}, details={self.details!r}, hint={self.hint!r})"
         )
+
+
+def _request_of(response: httpx.Response | None) -> httpx.Request | None:
+    if response is None:
+        return None
+    try:
+        return response.request
+    except RuntimeError:  # a response built by hand, e.g. in a test, has none
+        return None
 
 
 @dataclass(frozen=True)
@@ -109,23 +149,15 @@ class ValidationError(MovementProfilesError, ValueError):
     `problems` lists every invalid field when the SDK checked the input; `message` joins them.
     """
 
-    default_status = 400
+    status = 400
 
     def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        http_status: int | None = None,
-        code: str | None = None,
-        details: str | None = None,
-        hint: str | None = None,
-        problems: Sequence[FieldProblem] = (),
+        self, message: str, *, problems: Sequence[FieldProblem] = (), **origin: Unpack[Origin]
     ) -> None:
-        super().__init__(
-            message, status=status, http_status=http_status, code=code, details=details, hint=hint
+        super().__init__(message, **origin)
+        self.problems: tuple[FieldProblem, ...] = tuple(problems) or (
+            FieldProblem(self.hint, message),
         )
-        self.problems: tuple[FieldProblem, ...] = tuple(problems) or (FieldProblem(hint, message),)
 
     @classmethod
     def from_pydantic(
@@ -157,6 +189,12 @@ class ValidationError(MovementProfilesError, ValueError):
             problems=problems,
         )
 
+    def of_item(self, index: int) -> ValidationError:
+        """The same error, its message naming the item of a bulk input it is about."""
+        return ValidationError(
+            f"profile #{index}: {self.message}", problems=self.problems, **self.origin()
+        )
+
 
 class AuthError(MovementProfilesError):
     """Not authenticated: 401.
@@ -169,7 +207,7 @@ class AuthError(MovementProfilesError):
     arriving with HTTP 401. A token would help; compare `PermissionDeniedError`.
     """
 
-    default_status = 401
+    status = 401
 
 
 class PermissionDeniedError(MovementProfilesError):
@@ -179,17 +217,17 @@ class PermissionDeniedError(MovementProfilesError):
     may delete).
     """
 
-    default_status = 403
+    status = 403
 
 
 class NotFoundError(MovementProfilesError):
     """No such profile, or it is not yours (existence is not leaked): 404.
 
     PostgREST's ``PGRST116`` (HTTP 406, "no row" for a single-object request), or a write that
-    matched no row; SDK code ``not_found`` for the latter.
+    matched no row (HTTP 200); SDK code ``not_found`` for the latter.
     """
 
-    default_status = 404
+    status = 404
 
 
 class ConflictError(MovementProfilesError):
@@ -199,7 +237,7 @@ class ConflictError(MovementProfilesError):
     for a stale optimistic update, so ``except ConflictError`` catches both.
     """
 
-    default_status = 409
+    status = 409
 
 
 class StaleUpdateError(ConflictError):
@@ -207,6 +245,7 @@ class StaleUpdateError(ConflictError):
 
     Code ``stale_update``. `expected_updated_at` and `current_updated_at` say what was expected and
     what is stored now; read the profile again, reapply the change, and retry with the new value.
+    `response` is the read that found the stored value.
     """
 
     def __init__(
@@ -215,54 +254,99 @@ class StaleUpdateError(ConflictError):
         *,
         expected_updated_at: datetime,
         current_updated_at: datetime,
+        response: httpx.Response | None = None,
     ) -> None:
         super().__init__(
             message,
             code="stale_update",
             details=f"expected updated_at {expected_updated_at.isoformat()}, "
             f"stored updated_at {current_updated_at.isoformat()}",
+            response=response,
         )
         self.expected_updated_at = expected_updated_at
         self.current_updated_at = current_updated_at
 
 
 class ServiceUnavailableError(MovementProfilesError):
-    """The API could not be reached, or failed: 503.
+    """The API could not be reached, or could not serve: 503. Worth trying again later.
 
-    Raised for 5xx answers (``PGRST000``-``PGRST003``: PostgREST cannot reach the database; the
-    gateway's ``SERVICE_UNAVAILABLE``: PostgREST is down), for 429, and when no answer came back:
-    SDK codes ``connect_error`` (refused, unknown host), ``connect_timeout``, ``pool_timeout``,
-    ``timeout`` (the server took too long to answer) and ``connection_lost``. Reads were retried
-    before this was raised; writes only when the request provably never left (``connect_error``,
-    ``connect_timeout``, ``pool_timeout``). `attempts` says how many requests were made.
+    Never raised itself: a `TransportError` (no answer) or a `ServerError` (an answer saying the
+    service failed); ``except ServiceUnavailableError`` catches both. Reads were retried before
+    this was raised; writes only when the request provably never left (`ConnectError`).
+    `attempts` says how many requests were made.
     """
 
-    default_status = 503
+    status = 503
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        http_status: int | None = None,
-        code: str | None = None,
-        details: str | None = None,
-        hint: str | None = None,
-        attempts: int = 1,
-    ) -> None:
-        super().__init__(
-            message, status=status, http_status=http_status, code=code, details=details, hint=hint
-        )
+    def __init__(self, message: str, *, attempts: int = 1, **origin: Unpack[Origin]) -> None:
+        super().__init__(message, **origin)
         self.attempts = attempts
+
+    def after_attempts(self, attempts: int) -> ServiceUnavailableError:
+        """The same error, raised after `attempts` requests: a new instance."""
+        return type(self)(self.message, attempts=attempts, **self.origin())
+
+
+class TransportError(ServiceUnavailableError):
+    """No answer came back: `response` is None, `request` is what was being sent.
+
+    One of its three subclasses is raised, by whether the request left; httpx's exception is its
+    ``__cause__``. The message ends with the number of attempts, e.g. "(3 attempts)".
+    """
+
+    def after_attempts(self, attempts: int) -> ServiceUnavailableError:
+        counted = type(self)(
+            f"{self.message} ({attempts} attempt{'' if attempts == 1 else 's'})",
+            attempts=attempts,
+            **self.origin(),
+        )
+        counted.__cause__ = self.__cause__
+        return counted
+
+
+class ConnectError(TransportError):
+    """No connection could be had, so the request was never sent: safe to send again, even a write.
+
+    SDK codes ``connect_error`` (refused, unknown host), ``connect_timeout`` and ``pool_timeout``
+    (no free connection of the client's pool in time).
+    """
+
+
+class ResponseTimeoutError(TransportError):
+    """The request was sent and no answer came in time: a write may or may not have been applied.
+
+    SDK code ``timeout``.
+    """
+
+
+class ConnectionLostError(TransportError):
+    """The request was sent, and the connection failed before the answer: a write may or may not
+    have been applied.
+
+    SDK code ``connection_lost``.
+    """
+
+
+class ServerError(ServiceUnavailableError):
+    """The service answered that it could not serve the request: `response` says how.
+
+    5xx answers (``PGRST000``-``PGRST003``: PostgREST cannot reach the database; the gateway's
+    ``SERVICE_UNAVAILABLE``: PostgREST is down; ``XX000``: an internal error), 429 (too many
+    requests), and PostgREST's empty 400 when the database connection was lost under the request
+    (SDK code ``database_connection_lost``: a write may or may not have been applied).
+    """
 
 
 class UnexpectedResponseError(MovementProfilesError):
-    """The server answered outside the contract: a status or body the SDK does not expect.
+    """The server answered outside the contract: a status or body the SDK does not expect: 502.
 
     E.g. 404 from a wrong URL (``SUPABASE_URL`` must be the project URL), ``PGRST205`` (the table
     is missing from PostgREST's schema cache), or a row with a value newer than this SDK's enums.
-    `status` is the HTTP status received, or None when the body was the problem.
+    `status` is 502, what a service re-exposing the contract answers for an upstream answer it
+    cannot use; `response` is the answer.
     """
+
+    status = 502
 
 
 class ConfigurationError(MovementProfilesError):

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from movement_profiles_cli.commands import transfer
-from movement_profiles_cli.commands.transfer import Checked, ImportSource, LineForm
+from movement_profiles_cli.transfer import first_pass
+from movement_profiles_cli.transfer.first_pass import Checked
+from movement_profiles_cli.transfer.rows import LineForm
+from movement_profiles_cli.transfer.source import ImportSource
 
 LINES = 3000
 
@@ -47,10 +49,10 @@ def test_checking_in_parts_gives_the_verdicts_of_one_process(
     users = [str(uuid.uuid4()) for _ in range(LINES // 3)]
     file = tmp_path / "profiles.jsonl"
     file.write_bytes(codecs.BOM_UTF8 + b"".join(_line(rng, users) for _ in range(LINES)))
-    monkeypatch.setattr(transfer, "PARALLEL_CHECK_BYTES", 0)
+    monkeypatch.setattr(first_pass, "PARALLEL_CHECK_BYTES", 0)
     # fork on Linux; spawn (as elsewhere) starts a new interpreter, with hash() seeded anew.
-    monkeypatch.setattr(transfer, "CHECK_START_METHOD", start_method)
-    parts = transfer._part_starts(file.open("rb"), file.stat().st_size, processes)
+    monkeypatch.setattr(first_pass, "CHECK_START_METHOD", start_method)
+    parts = first_pass.part_starts(file.open("rb"), file.stat().st_size, processes)
     assert len(parts) == processes
 
     def checked(processes: int) -> Checked:

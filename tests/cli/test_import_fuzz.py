@@ -28,13 +28,17 @@ import typer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from movement_profiles_cli.commands import profile_files, transfer
-from movement_profiles_cli.commands.profile_files import (
+from movement_profiles_cli.commands.transfer import exits_on_input_errors
+from movement_profiles_cli.transfer import files as profile_files
+from movement_profiles_cli.transfer import first_pass as checking
+from movement_profiles_cli.transfer.files import (
     MAX_PROBLEM_CHARS,
     MAX_RECORD_LINES,
     PROFILE_COLUMNS,
 )
-from movement_profiles_cli.commands.transfer import Checked, ImportSource, LineForm
+from movement_profiles_cli.transfer.first_pass import Checked
+from movement_profiles_cli.transfer.rows import LineForm
+from movement_profiles_cli.transfer.source import ImportSource
 
 EXAMPLES = int(os.environ.get("MOVEMENT_PROFILES_FUZZ_EXAMPLES", "250"))
 SETTINGS = settings(
@@ -136,12 +140,13 @@ def first_pass(data: bytes, suffix: str, block: int, processes: int) -> Verdict:
         stderr = io.StringIO()
         with (
             mock.patch.object(profile_files, "READ_BLOCK_BYTES", block),
-            mock.patch.object(transfer, "PARALLEL_CHECK_BYTES", 0 if processes > 1 else 1 << 40),
+            mock.patch.object(checking, "PARALLEL_CHECK_BYTES", 0 if processes > 1 else 1 << 40),
             contextlib.redirect_stderr(stderr),
             ImportSource(path, None) as source,
         ):
             try:
-                return Verdict(source.check(processes), None)
+                with exits_on_input_errors():
+                    return Verdict(source.check(processes), None)
             except typer.Exit as exit:
                 exit_code = exit.exit_code
     assert exit_code == 2

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from movement_profiles_cli.commands.profile_files import (
+from movement_profiles_cli.transfer.files import (
     FileFormat,
     FileProblem,
     RecordWriter,

@@ -640,18 +640,18 @@ def test_rows_in_other_forms_are_judged_and_sent_like_the_usual_ones(
 def test_a_file_changed_between_the_passes_is_not_imported(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from movement_profiles_cli.commands import transfer
+    from movement_profiles_cli.transfer import first_pass, source
 
     file = tmp_path / "profiles.jsonl"
     file.write_text(jsonl([profile(uuid.uuid4())]))
-    check = transfer.ImportSource.check
+    check = source.ImportSource.check
 
-    def check_then_change(source: transfer.ImportSource) -> transfer.Checked:
-        checked = check(source)
+    def check_then_change(import_source: source.ImportSource) -> first_pass.Checked:
+        checked = check(import_source)
         file.write_text(jsonl([profile(uuid.uuid4()), profile(uuid.uuid4())]))
         return checked
 
-    monkeypatch.setattr(transfer.ImportSource, "check", check_then_change)
+    monkeypatch.setattr(source.ImportSource, "check", check_then_change)
     result = cli.run("import", str(file))
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "changed after it was validated; nothing was written" in result.stderr
@@ -705,7 +705,8 @@ def test_rows_sent_as_written_are_stored_as_the_models_read_them(
     differential test of the two JSON readers. Every line here is valid; the database must
     store exactly what Python's parser read from it (the last of a repeated key, escapes
     decoded, a restored row's id and timestamps as given)."""
-    from movement_profiles_cli.commands.transfer import ImportSource, LineForm
+    from movement_profiles_cli.transfer.rows import LineForm
+    from movement_profiles_cli.transfer.source import ImportSource
 
     rng = random.Random(20261206)
     users = fresh_users(SPELLED_ROWS)

@@ -23,13 +23,14 @@ PASSES = """
 import resource, sys
 from pathlib import Path
 from movement_profiles import _core
-from movement_profiles_cli.commands.transfer import ImportSource, _batches
+from movement_profiles_cli.transfer.source import ImportSource
+from movement_profiles_cli.transfer.writer import batches
 
 with ImportSource(Path(sys.argv[1]), None) as source:
     checked = source.check()
     assert not checked.invalid and checked.rows == int(sys.argv[2]), checked.invalid[:3]
     sent = 0
-    for batch in _batches(source.valid_rows(checked.forms), 1000):
+    for batch in batches(source.valid_rows(checked.forms), 1000):
         # Rows in the usual form are sent as written: the request the SDK would send, built.
         assert all(row.text is not None for row in batch)
         request = next(_core.upsert_json_rows([row.text for row in batch], keep_identity=False))

@@ -78,7 +78,9 @@ async def test_user_sees_only_their_own_profile(
     with pytest.raises(NotFoundError) as raised:
         await as_user.get(stranger.id)
     assert raised.value.status == 404
-    assert raised.value.http_status == 406
+    assert raised.value.response is not None
+    assert raised.value.response.status_code == 406
+    assert raised.value.request is raised.value.response.request
     assert raised.value.code == "PGRST116"
 
     with pytest.raises(NotFoundError):
@@ -129,7 +131,7 @@ async def test_invalid_input_is_rejected_before_any_request(
 ) -> None:
     with pytest.raises(ValidationError) as raised:
         await as_user.create({"training_preferences": ["dance"], "goals": ["rehab"]})
-    assert raised.value.http_status is None
+    assert raised.value.response is None
     assert raised.value.status == 400
     with pytest.raises(ValidationError, match="an update needs at least one"):
         await as_user.update(user.id, {})
@@ -157,7 +159,8 @@ async def test_the_server_rejects_in_the_same_words(
     unchecked = MovementProfileCreate.model_construct(training_preferences=preferences, goals=goals)
     with pytest.raises(ValidationError) as remote:
         await as_user.create(unchecked)
-    assert remote.value.http_status == 400
+    assert remote.value.response is not None
+    assert remote.value.response.status_code == 400
     assert (remote.value.status, remote.value.code) == (local.value.status, local.value.code)
     assert (remote.value.message, remote.value.details, remote.value.hint) == (
         local.value.message,
@@ -226,7 +229,8 @@ async def test_bad_tokens_are_auth_errors(
     with pytest.raises(AuthError) as raised:
         await client.get(uuid.uuid4())
     assert raised.value.status == 401
-    assert raised.value.http_status == 401
+    assert raised.value.response is not None
+    assert raised.value.response.status_code == 401
     assert raised.value.code == "PGRST301"
 
 

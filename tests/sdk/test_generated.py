@@ -15,11 +15,11 @@ PACKAGE = PROJECT_DIR / "client" / "movement_profiles"
 UNASYNC = PROJECT_DIR / "scripts" / "unasync.py"
 
 
-def unasync_check(source: Path) -> subprocess.CompletedProcess[str]:
+def unasync_check(source: Path | None = None) -> subprocess.CompletedProcess[str]:
     # The generator formats with ruff, a dev tool: the venv of the lowest versions has none.
     pytest.importorskip("ruff")
     return subprocess.run(
-        [sys.executable, str(UNASYNC), "--check", "--source", str(source)],
+        [sys.executable, str(UNASYNC), "--check", *(["--source", str(source)] if source else [])],
         capture_output=True,
         text=True,
         check=False,
@@ -29,6 +29,12 @@ def unasync_check(source: Path) -> subprocess.CompletedProcess[str]:
 def test_the_sync_client_is_generated_from_the_async_one() -> None:
     result = unasync_check(PACKAGE / "_async.py")
     assert result.returncode == 0, result.stderr
+
+
+def test_the_blocking_batch_pipeline_is_generated_too() -> None:
+    result = unasync_check()
+    assert result.returncode == 0, result.stderr
+    assert (PACKAGE / "concurrency" / "_sync.py").read_text().startswith("# Generated from")
 
 
 def test_a_change_to_the_async_client_alone_fails_the_check(tmp_path: Path) -> None:
@@ -41,11 +47,12 @@ def test_a_change_to_the_async_client_alone_fails_the_check(tmp_path: Path) -> N
     assert "+        max_retries: int = _core.DEFAULT_MAX_RETRIES + 1," in result.stderr
 
 
-def test_the_generated_client_has_nothing_async_left() -> None:
-    tree = ast.parse((PACKAGE / "_sync.py").read_text())
+@pytest.mark.parametrize("generated", [PACKAGE / "_sync.py", PACKAGE / "concurrency" / "_sync.py"])
+def test_the_generated_code_has_nothing_async_left(generated: Path) -> None:
+    tree = ast.parse(generated.read_text())
     kinds = (ast.AsyncFunctionDef, ast.Await, ast.AsyncWith, ast.AsyncFor)
     assert not [node for node in ast.walk(tree) if isinstance(node, kinds)]
-    assert "asyncio" not in (PACKAGE / "_sync.py").read_text()
+    assert "asyncio" not in generated.read_text()
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -71,7 +78,7 @@ def test_the_core_imports_no_http_library() -> None:
 
 
 def test_the_sdk_never_imports_the_cli_or_supabase() -> None:
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
         imported = {name.split(".")[0] for name in imported_modules(path)}
         assert imported.isdisjoint({"movement_profiles_cli", "typer", "rich", "postgrest"}), path
         # supabase-py is imported for type checking only (from_supabase's argument).

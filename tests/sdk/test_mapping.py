@@ -25,8 +25,15 @@ from movement_profiles import (
     UnexpectedResponseError,
     ValidationError,
     _core,
+    _transport,
 )
-from movement_profiles.errors import MovementProfilesError
+from movement_profiles.errors import (
+    ConnectError,
+    MovementProfilesError,
+    ResponseTimeoutError,
+    ServerError,
+    TransportError,
+)
 
 USER = uuid.UUID("11111111-1111-4111-8111-111111111111")
 ROW = {
@@ -41,7 +48,7 @@ ROW = {
 
 def response(status: int, body: Any = None, **headers: str) -> _core.Response:
     raw = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
-    return _core.Response(status, raw, headers)
+    return _transport.response(httpx.Response(status, content=raw, headers=headers))
 
 
 def pgrst(code: str | None, message: str = "m", **extra: Any) -> dict[str, Any]:
@@ -77,18 +84,19 @@ def pgrst(code: str | None, message: str = "m", **extra: Any) -> dict[str, Any]:
             id="token-role-22023",
         ),
         pytest.param(403, pgrst("42501"), PermissionDeniedError, 403, id="forbidden-42501"),
-        pytest.param(503, pgrst("PGRST001"), ServiceUnavailableError, 503, id="no-db-PGRST001"),
+        pytest.param(503, pgrst("PGRST001"), ServerError, 503, id="no-db-PGRST001"),
         pytest.param(
             503,
             {"message": "down", "code": "SERVICE_UNAVAILABLE"},
-            ServiceUnavailableError,
+            ServerError,
             503,
             id="gateway-503",
         ),
-        pytest.param(500, pgrst("XX000"), ServiceUnavailableError, 503, id="internal-500"),
-        pytest.param(502, b"<html>Bad Gateway</html>", ServiceUnavailableError, 503, id="html-502"),
-        pytest.param(404, pgrst("PGRST205"), UnexpectedResponseError, 404, id="no-table-PGRST205"),
-        pytest.param(405, b"", UnexpectedResponseError, 405, id="odd-405"),
+        pytest.param(500, pgrst("XX000"), ServerError, 503, id="internal-500"),
+        pytest.param(502, b"<html>Bad Gateway</html>", ServerError, 503, id="html-502"),
+        pytest.param(429, b"", ServerError, 503, id="too-many-429"),
+        pytest.param(404, pgrst("PGRST205"), UnexpectedResponseError, 502, id="no-table-PGRST205"),
+        pytest.param(405, b"", UnexpectedResponseError, 502, id="odd-405"),
     ],
 )
 def test_each_error_response_maps_to_one_class(
@@ -97,7 +105,8 @@ def test_each_error_response_maps_to_one_class(
     error = _core.error_from_response(response(status, body))
     assert type(error) is error_class
     assert error.status == story_status
-    assert error.http_status == status
+    assert error.response is not None
+    assert error.response.status_code == status
     if isinstance(body, dict):
         assert error.code == body.get("code")
         if error_class is not NotFoundError:  # PGRST116's message is replaced by a clearer one
@@ -436,7 +445,38 @@ def test_writes_that_never_left_are_retried() -> None:
         sync_client(record).update(USER, {"goals": ["rehab"]})
     assert len(seen) == 3
     assert raised.value.code == "connect_error"
-    assert raised.value.http_status is None
+    assert raised.value.response is None
+
+
+@pytest.mark.parametrize(
+    ("handler", "kind", "code"),
+    [
+        pytest.param(refused, ConnectError, "connect_error", id="refused"),
+        pytest.param(read_timeout, ResponseTimeoutError, "timeout", id="read-timeout"),
+    ],
+)
+def test_no_answer_is_a_transport_error_of_its_kind(
+    handler: Handler, kind: type[TransportError], code: str
+) -> None:
+    seen, record = counting(handler)
+    with pytest.raises(kind) as raised:
+        sync_client(record).get(USER)
+    error = raised.value
+    assert isinstance(error, ServiceUnavailableError)
+    assert (error.code, error.attempts, error.response) == (code, 3, None)
+    assert error.request is seen[-1]
+    assert isinstance(error.__cause__, httpx.TransportError)
+    assert error.message.endswith("(3 attempts)")
+
+
+def test_a_failed_answer_is_a_server_error_with_its_response() -> None:
+    seen, record = counting(unavailable)
+    with pytest.raises(ServerError) as raised:
+        sync_client(record).get(USER)
+    assert raised.value.response is not None
+    assert raised.value.response.status_code == 503
+    assert raised.value.request is seen[-1]
+    assert raised.value.attempts == 3
 
 
 def test_a_read_succeeds_after_a_transient_failure() -> None:
@@ -510,8 +550,14 @@ def test_an_empty_400_is_a_lost_database_not_invalid_input() -> None:
     # PostgREST 12's answer when PostgreSQL dies under a request: no verdict on the input.
     lost = response(400, pgrst("", ""))
     error = _core.error_from_response(lost)
-    assert type(error) is ServiceUnavailableError
-    assert (error.status, error.http_status, error.code) == (503, 400, "database_connection_lost")
+    assert type(error) is ServerError
+    assert isinstance(error, ServiceUnavailableError)
+    assert error.response is not None
+    assert (error.status, error.response.status_code, error.code) == (
+        503,
+        400,
+        "database_connection_lost",
+    )
     assert _core.transient_failure(lost) is not None
     assert type(_core.error_from_response(response(400, pgrst("23514")))) is ValidationError
 

@@ -104,7 +104,7 @@ def test_invalid_arrays_raise_the_databases_message(
     assert error.hint == hint
     assert error.code == "23514"
     assert error.status == 400
-    assert error.http_status is None
+    assert (error.request, error.response) == (None, None)
     assert error.details == (
         PREFERENCES_ALLOWED if hint == "training_preferences" else GOALS_ALLOWED
     )

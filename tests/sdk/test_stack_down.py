@@ -6,6 +6,7 @@ import socket
 import time
 import uuid
 
+import httpx
 import pytest
 
 from movement_profiles import (
@@ -13,6 +14,7 @@ from movement_profiles import (
     MovementProfilesClient,
     ServiceUnavailableError,
 )
+from movement_profiles.errors import ConnectError
 
 
 @pytest.fixture
@@ -40,9 +42,10 @@ def test_every_sync_call_fails_fast_with_service_unavailable(closed_port_url: st
             with pytest.raises(ServiceUnavailableError) as raised:
                 call()
             error = raised.value
-            assert (error.status, error.http_status, error.code) == (503, None, "connect_error"), (
-                name
-            )
+            assert (error.status, error.response, error.code) == (503, None, "connect_error"), name
+            assert isinstance(error, ConnectError), name
+            assert error.request is not None, name
+            assert isinstance(error.__cause__, httpx.ConnectError), name
             # Nothing was sent, so writes were retried as well; both within the bound.
             assert error.attempts == 3, name
             assert "could not connect" in error.message

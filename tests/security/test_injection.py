@@ -277,5 +277,5 @@ def test_the_sdk_refuses_a_crafted_user_id_before_sending(stack: StackState, use
         pytest.raises(ValidationError) as raised,
     ):
         client.get(user_id)
-    assert raised.value.http_status is None, "the SDK must refuse it before any request"
+    assert raised.value.request is None, "the SDK must refuse it before any request"
     assert stack.service_role_key not in str(raised.value)

@@ -124,7 +124,7 @@ def describe(error: MovementProfilesError, *, local_stack: bool = False) -> str:
         return f"not authenticated: {message} (check the key or access token)"
     if isinstance(error, errors.PermissionDeniedError):
         return f"not allowed: {message}"
-    if isinstance(error, errors.ServiceUnavailableError) and error.http_status is None:
+    if isinstance(error, errors.TransportError):
         if local_stack:
             return f"the local stack is not running: {message}; start it with `make up`"
         return message

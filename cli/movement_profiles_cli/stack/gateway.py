@@ -15,14 +15,24 @@ every header but the few PostgREST needs. Both kinds are matched on the path ngi
 (percent-decoded and normalized), so no spelling of a path reaches PostgREST under the other
 kind's rules. Every answer the gateway gives itself is JSON. The limits against slow and greedy
 clients are listed in SECURITY.md ("Abuse").
+
+The configuration itself is nginx's, in the templates of the `nginx/` folder beside this module
+(`nginx.conf`, with the location of a component path and the checks and proxy settings every API
+path shares); their ``{{ name }}`` placeholders get what is computed here: the limits, the
+patterns that read the URL as PostgREST does, the JSON bodies of the gateway's own answers, and
+the stack's ports, paths and keys.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from pathlib import Path
 
 from movement_profiles_cli.stack.state import StackState
+
+TEMPLATES = Path(__file__).with_name("nginx")
 
 # Largest request body accepted; larger ones get 413 with a JSON body. A full profile is < 1 KiB.
 MAX_BODY = "1m"
@@ -377,223 +387,77 @@ def render_config(state: StackState, *, open_files: int = 1024) -> str:
         f'return {status} "{_json(code, message, hint)}"; }}'
         for status, code, message, hint in GATEWAY_ERRORS
     )
-    checked_headers = "\\n".join(f"{name}:{_variable(name)}" for name in CHECKED_HEADERS)
-    forwarded_headers = "\n".join(
-        f"      proxy_set_header {name} {_variable(name)};" for name in FORWARDED_HEADERS
-    )
-    refused_operators = "\n".join(
-        f'    "~*{operator_pattern(operator)}" {operator};' for operator in REFUSED_OPERATORS
-    )
+    snippets = {
+        "checked_headers": "\\n".join(f"{name}:{_variable(name)}" for name in CHECKED_HEADERS),
+        "forwarded_headers": "\n".join(
+            f"      proxy_set_header {name} {_variable(name)};" for name in FORWARDED_HEADERS
+        ),
+        "refused_operators": "\n".join(
+            f'    "~*{operator_pattern(operator)}" {operator};' for operator in REFUSED_OPERATORS
+        ),
+        "hop_by_hop": "\n".join(
+            f'      proxy_set_header {name} "";' for name in HOP_BY_HOP_HEADERS
+        ),
+    }
+    values: dict[str, object] = {
+        **snippets,
+        # The gateway's own answers.
+        "url_not_utf8": url_not_utf8,
+        "header_not_utf8": header_not_utf8,
+        "no_key": no_key,
+        "bad_key": bad_key,
+        "repeated_key": repeated_key,
+        "unfiltered_write": unfiltered_write,
+        "operator_refused": operator_refused,
+        "foreign_body": foreign_body,
+        "headers_too_large": headers_too_large,
+        "unavailable": unavailable,
+        "no_slash": no_slash,
+        "no_such_path": no_such_path,
+        "not_found": not_found,
+        "error_pages": error_pages,
+        "error_locations": error_locations,
+        # Limits, and the patterns that read a request as PostgREST does.
+        "max_body": MAX_BODY,
+        "client_timeout": CLIENT_TIMEOUT,
+        "keepalive_timeout": KEEPALIVE_TIMEOUT,
+        "connections_per_address": CONNECTIONS_PER_ADDRESS,
+        "open_files": open_files,
+        "worker_connections": worker_connections(open_files),
+        "cors": cors,
+        "cors_allow_headers": CORS_HEADERS["Access-Control-Allow-Headers"],
+        "url_not_utf8_pattern": URL_NOT_UTF8,
+        "header_not_utf8_pattern": HEADER_NOT_UTF8,
+        "apikey_value": APIKEY_VALUE,
+        "apikey_first": APIKEY_FIRST,
+        "apikey_later": APIKEY_LATER,
+        "apikey_anywhere": APIKEY_ANYWHERE,
+        "filter_parameter": FILTER_PARAMETER,
+        # This stack's.
+        "pid_file": runtime / "nginx.pid",
+        "error_log": state.logs / "nginx-error.log",
+        "temp_paths": temp_paths,
+        "anon_key": state.anon_key,
+        "service_role_key": state.service_role_key,
+        "rest_port": state.rest_port,
+        "api_port": state.api_port,
+    }
     # What every path under /rest/v1/ goes through before it is proxied.
-    checks = f"""\
-      if ($url_not_utf8) {{ return 400 "{url_not_utf8}"; }}
-      if ($header_not_utf8) {{ return 400 "{header_not_utf8}"; }}
-      # Browsers send no apikey on a preflight, so it is answered before the key check.
-      if ($request_method = OPTIONS) {{ return 204; }}
-      if ($apikey_status = missing) {{ return 401 "{no_key}"; }}
-      if ($apikey_status = invalid) {{ return 401 "{bad_key}"; }}
-      set $args $args_without_apikey;
-      if ($apikey_repeated) {{ return 400 "{repeated_key}"; }}
-      if ($unfiltered_write) {{ return 400 "{unfiltered_write}"; }}"""
-    proxy = f"""\
-      # Counted only for requests that passed the checks above (those end in the rewrite phase).
-      limit_conn requests_per_address {CONNECTIONS_PER_ADDRESS};
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host "127.0.0.1:{state.api_port}";
-      proxy_set_header Authorization $authorization_to_forward;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      # PostgREST adds its own CORS headers; ours are the only ones a browser should see.
-      proxy_hide_header Access-Control-Allow-Origin;
-      proxy_hide_header Access-Control-Allow-Credentials;
-      proxy_hide_header Access-Control-Expose-Headers;
-      proxy_intercept_errors off;"""
-    component_locations = "\n".join(
-        f"""\
-    # The component's path /rest/v1/{path}, in every spelling nginx decodes to it (`=` matches
-    # the normalized, percent-decoded path), forwarded as exactly that path.
-    location = /rest/v1/{path} {{
-{checks}
-      if ($refused_operator) {{ return 400 "{operator_refused}"; }}
-      if ($foreign_body) {{ return 415 "{foreign_body}"; }}
-{proxy}
-      proxy_pass http://postgrest/{path};
-      # Only the headers PostgREST needs (FORWARDED_HEADERS in gateway.py), each checked above.
-      proxy_pass_request_headers off;
-{forwarded_headers}
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }}"""
-        for path in COMPONENT_PATHS
+    values["checks"] = _render("checks.conf", values)
+    values["proxy"] = _render("proxy.conf", values)
+    values["component_locations"] = "\n".join(
+        _render("component_location.conf", {**values, "path": path}) for path in COMPONENT_PATHS
     )
-    hop_by_hop = "\n".join(f'      proxy_set_header {name} "";' for name in HOP_BY_HOP_HEADERS)
-    host_location = f"""\
-{checks}
-{proxy}
-      # The normalized, percent-decoded path: what the locations above were matched against.
-      proxy_pass http://postgrest/;
-      # Every client header but the key (Kong's `hide_credentials`) and hop-by-hop ones; an empty
-      # value is not sent. A header outside CHECKED_HEADERS is passed on uninspected.
-      proxy_set_header apikey "";
-{hop_by_hop}
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Real-IP $remote_addr;"""
-    return f"""# Generated by `movement-profiles stack up`; edits are overwritten.
-daemon off;
-# One process, no master: a killed master would leave its worker holding the port, and the pid we
-# record must be the process that serves. A local gateway needs no more.
-master_process off;
-pid {runtime / "nginx.pid"};
-# Only critical errors: nginx's error lines quote the request line, and an `apikey` url param
-# (the service key, say) would land in the log. Upstream failures still show: as 503 JSON to the
-# client and in `movement-profiles stack status`.
-error_log {state.logs / "nginx-error.log"} crit;
-# The checks below are regular expressions run on every request; compiled, they cost microseconds.
-pcre_jit on;
+    return _render("nginx.conf", values)
 
-events {{
-  # Every client connection (half-open ones included, until client_header_timeout) and every
-  # connection to PostgREST takes one. Without a master process nginx ignores
-  # worker_rlimit_nofile: `stack up` raises the open-files limit nginx inherits ({open_files}).
-  worker_connections {worker_connections(open_files)};
-  multi_accept on;
-}}
 
-http {{
-  # Requests are not logged: URLs and headers can carry tokens.
-  access_log off;
-  server_tokens off;
-  default_type application/json;
-  charset_types application/json;
-{temp_paths}
-  client_max_body_size {MAX_BODY};
-  # Slow clients (SECURITY.md, "Abuse"): the whole header within {CLIENT_TIMEOUT} s, at most
-  # {CLIENT_TIMEOUT} s between two reads of a body or two writes of an answer, idle keep-alive
-  # connections closed after {KEEPALIVE_TIMEOUT} s; a timed-out connection is reset at once.
-  client_header_timeout {CLIENT_TIMEOUT}s;
-  client_body_timeout {CLIENT_TIMEOUT}s;
-  send_timeout {CLIENT_TIMEOUT}s;
-  keepalive_timeout {KEEPALIVE_TIMEOUT}s;
-  reset_timedout_connection on;
-  # No redirect is ever built from the client's Host header.
-  absolute_redirect off;
-  limit_conn_zone $binary_remote_addr zone=requests_per_address:1m;
-  limit_conn_status 429;
-  # API keys are JWTs, longer than the default bucket allows.
-  map_hash_bucket_size 256;
-  map $http_access_control_request_headers $cors_allow_headers {{
-    "" "{CORS_HEADERS["Access-Control-Allow-Headers"]}";
-    default $http_access_control_request_headers;
-  }}
+#: A placeholder of the templates: ``{{ name }}``, as nginx itself uses ``$`` and single braces.
+_PLACEHOLDER = re.compile(r"\{\{ ([a-z0-9_]+) \}\}")
 
-  # Bytes that are not UTF-8, in the URL (raw or percent-encoded) or in a header value: PostgREST
-  # 12 answers them with a bare-text 500 (or, in the path, a 404 whose JSON is not UTF-8).
-  map $request_uri $url_not_utf8 {{
-    "~*{URL_NOT_UTF8}" 1;
-    default "";
-  }}
-  map "{checked_headers}" $header_not_utf8 {{
-    "~{HEADER_NOT_UTF8}" $bad_header;
-    default "";
-  }}
 
-  # The key from the `apikey` header, else from the first `apikey` url param in any spelling
-  # PostgREST would decode to that name (any case, percent-encoded, after `&` or `;`).
-  map $args $apikey_param {{
-    "~*{APIKEY_VALUE}" $apikey_value;
-    default "";
-  }}
-  map $http_apikey $apikey_from_request {{
-    "" $apikey_param;
-    default $http_apikey;
-  }}
-  map $apikey_from_request $apikey_status {{
-    "" missing;
-    "{state.anon_key}" valid;
-    "{state.service_role_key}" valid;
-    default invalid;
-  }}
-  # Like Kong's key-auth with hide_credentials, the key never reaches PostgREST: there an `apikey`
-  # url param would be parsed as a filter and echoed, key and all, in a PGRST100 error. The first
-  # one is removed; a second one, in any spelling, is refused.
-  map $args $args_without_apikey {{
-    "~*{APIKEY_FIRST}" $after_key;
-    "~*{APIKEY_LATER}" $before_key$after_key;
-    default $args;
-  }}
-  map $args_without_apikey $apikey_repeated {{
-    "~*{APIKEY_ANYWHERE}" 1;
-    default "";
-  }}
-  # A query parameter other than these is a filter (a column, `or`, `and`, `not.or`, ...).
-  # A query parameter that filters the rows written (FILTER_PARAMETER in gateway.py).
-  map $args_without_apikey $args_have_filter {{
-    "~{FILTER_PARAMETER}" 1;
-    default "";
-  }}
-  # $uri is the path as it is forwarded: percent-decoded and normalized.
-  map "$request_method:$args_have_filter:$uri" $unfiltered_write {{
-    "~^PATCH::/rest/v1/(?!rpc/)" UPDATE;
-    "~^DELETE::/rest/v1/(?!rpc/)" DELETE;
-    default "";
-  }}
-  map $args $refused_operator {{
-{refused_operators}
-    default "";
-  }}
-  # PostgREST 12 parses CSV and form bodies itself and answers some malformed ones (an unclosed
-  # CSV quote, a form field that is not UTF-8 once decoded) with a bare-text 500, and an empty CSV
-  # with a 201 that wrote nothing. The API speaks JSON; CSV stays available for responses
-  # (Accept: text/csv).
-  map "$request_method:$content_type" $foreign_body {{
-    "~*^(POST|PUT|PATCH|DELETE):\\s*(text/csv|application/x-www-form-urlencoded)" 1;
-    default 0;
-  }}
-  map $http_authorization $authorization_to_forward {{
-    "" "Bearer $apikey_from_request";
-    default $http_authorization;
-  }}
-
-  upstream postgrest {{
-    server 127.0.0.1:{state.rest_port};
-    keepalive 64;
-  }}
-
-  server {{
-    # A backlog that holds a burst of connections while the gateway accepts them.
-    listen 127.0.0.1:{state.api_port} backlog=4096;
-{cors}
-
-{error_pages}
-    error_page 494 =401 /.gateway-errors/494;
-    error_page 502 503 504 = @unavailable;
-
-{error_locations}
-    location = /.gateway-errors/494 {{ internal; return 401 "{headers_too_large}"; }}
-    location @unavailable {{ return 503 "{unavailable}"; }}
-
-    # Without this, nginx answers `/rest/v1` with a 301 to `/rest/v1/` and an HTML body.
-    location = /rest/v1 {{
-      if ($request_method = OPTIONS) {{ return 204; }}
-      return 404 "{no_slash}";
-    }}
-    # PostgREST serves `/`, `/<table>` and `/rpc/<function>`; it answers anything else, a trailing
-    # slash included, with a bare `{{}}`.
-    location ~ "^/rest/v1/(?!(?:rpc/[^/]+|[^/]*)$)" {{
-      if ($request_method = OPTIONS) {{ return 204; }}
-      return 404 "{no_such_path}";
-    }}
-
-{component_locations}
-
-    # The host's paths: passed on as Kong passes them, every client header included.
-    location /rest/v1/ {{
-{host_location}
-    }}
-
-    location / {{
-      if ($request_method = OPTIONS) {{ return 204; }}
-      return 404 "{not_found}";
-    }}
-  }}
-}}
-"""
+def _render(template: str, values: Mapping[str, object]) -> str:
+    """A template of `TEMPLATES`, every placeholder filled (a missing value raises KeyError)."""
+    text = (TEMPLATES / template).read_text(encoding="utf-8").removesuffix("\n")
+    if template == "nginx.conf":
+        text += "\n"
+    return _PLACEHOLDER.sub(lambda placeholder: str(values[placeholder[1]]), text)

@@ -1,9 +1,10 @@
 """A few calls at once, and waiting between retries: the only part of the clients that differs
 between asyncio and threads by more than ``await``.
 
-`_async.py` uses `AsyncWorkers` and `async_sleep`; `scripts/unasync.py` turns them into `Workers`
-and `sleep` when it writes `_sync.py`. The two pairs are written by hand, side by side, so that
-the pipeline built on them (`run_overlapped`) is written once.
+The asyncio code (`movement_profiles._async`, `concurrency._async`) uses `AsyncWorkers` and
+`async_sleep`; `scripts/unasync.py` turns them into `Workers` and `sleep` when it writes the
+blocking code. The two pairs are written by hand, side by side, so that everything built on them
+is written once.
 """
 
 from __future__ import annotations

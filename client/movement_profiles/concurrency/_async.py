@@ -1,0 +1,61 @@
+"""The batch pipeline in asyncio. The blocking one, `_sync.py`, is generated from `_async.py` by
+``scripts/unasync.py`` (``make generate``): edit `_async.py` only."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+from movement_profiles.concurrency._workers import AsyncJob, AsyncWorkers
+
+__all__ = ["async_run_overlapped"]
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+
+async def async_run_overlapped(
+    jobs: Iterable[J],
+    work: Callable[[J], Awaitable[R]],
+    max_in_flight: int,
+    on_result: Callable[[R], bool],
+) -> None:
+    """Do `work` on each job with up to `max_in_flight` of them under way, taking the results in
+    the order of the jobs: the batch pipeline of `upsert_many` and of the CLI's import.
+
+    `on_result` gets each result and returns whether to start no further jobs. The first error
+    (of a job, or of iterating `jobs`) also stops starting them. Jobs already started are never
+    abandoned: each completes, and its result still goes to `on_result`, before the first error
+    is raised. So with `max_in_flight` n, a stop at job k means jobs up to k + n - 1 ran,
+    whatever the timing.
+    """
+    failure: BaseException | None = None
+    stop = False
+    pending: deque[AsyncJob[R]] = deque()
+
+    async def settle_oldest() -> None:
+        nonlocal failure, stop
+        try:
+            result = await pending.popleft().result()
+        except Exception as error:
+            failure = failure or error
+            return
+        stop = on_result(result) or stop
+
+    workers = AsyncWorkers(max_in_flight)
+    try:
+        for job in jobs:
+            pending.append(workers.start(work, job))
+            if len(pending) >= max_in_flight:
+                await settle_oldest()
+                if failure is not None or stop:
+                    break
+    except Exception as error:
+        failure = failure or error
+    finally:
+        while pending:
+            await settle_oldest()
+        await workers.aclose()
+    if failure is not None:
+        raise failure
