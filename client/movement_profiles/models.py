@@ -10,6 +10,7 @@ an error caught here reads the same as one the server would have sent:
 
 - ``training_preferences must be a JSON array of strings``
 - ``goals must contain at least one value``
+- ``goals contains more than 5 values``
 - ``training_preferences contains an invalid value: "dance"``
 - ``goals contains a duplicate value: "rehab"``
 
@@ -92,16 +93,20 @@ def option_array_problem(column: str, value: object) -> str | None:
     """What the database would say about `value` as `column`, or None when it would accept it.
 
     The same checks in the same order as ``movement_profiles_internal.assert_option_array``: a JSON
-    array of strings, then at least one entry, then each entry in turn (allowed, then not seen
-    before).
+    array, then at least one entry and no more than there are allowed values, then strings only,
+    then each entry in turn (allowed, then not seen before).
     """
     if _plainly_allowed(column, value):
         return None
     allowed = ALLOWED_VALUES[column]
-    if not isinstance(value, list | tuple) or not all(isinstance(entry, str) for entry in value):
+    if not isinstance(value, list | tuple):
         return f"{column} must be a JSON array of strings"
     if not value:
         return f"{column} must contain at least one value"
+    if len(value) > len(allowed):
+        return f"{column} contains more than {len(allowed)} values"
+    if not all(isinstance(entry, str) for entry in value):
+        return f"{column} must be a JSON array of strings"
     seen: set[str] = set()
     for entry in value:
         # str() turns an enum member into its value, as JSON encoding would.

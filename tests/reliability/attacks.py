@@ -8,7 +8,10 @@ Used by test_floods.py and test_slow_clients.py (inside `make test`) and by soak
   attacker threads in a process of their own, so that the victim's timings measure the API and
   not this process's GIL;
 - half-open requests: connections that send part of a request line and never finish it;
-- slow bodies: complete headers of a POST whose body never arrives.
+- slow bodies: complete headers of a POST whose body never arrives;
+- oversized arrays: signed-in users each PATCH their own profile with a 1 MB body of one allowed
+  value repeated, which no valid array can be (sent from a process of their own, like the regex
+  flood).
 
 While an attack runs a signed-in victim reads its own profile again and again; every read must
 succeed, and quickly.
@@ -32,9 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 from movement_profiles_cli.stack import processes
-from movement_profiles_cli.stack.state import StackState
+from movement_profiles_cli.stack.state import ADMIN_USER, StackState
 from tests.security.support import (
     OBJECT,
     VALID_PROFILE,
@@ -231,6 +235,20 @@ def _flood(
 ) -> FloodResult:
     """Run in the attackers' process: `attackers` threads sending regex filters to `path` (the
     table, as spelled) until the end."""
+
+    def send(client: httpx.Client, index: int, sent: int) -> httpx.Response:
+        query = REGEX_QUERIES[(index + sent) % len(REGEX_QUERIES)]
+        path = FLOOD_PATHS[(index + sent) // len(REGEX_QUERIES) % len(FLOOD_PATHS)]
+        return client.get(f"{url}{path}?{query}", headers=headers)
+
+    return _attack(attackers, seconds, send)
+
+
+def _attack(
+    attackers: int, seconds: float, send: Callable[[httpx.Client, int, int], httpx.Response]
+) -> FloodResult:
+    """`attackers` threads, each calling `send(client, its index, requests it sent so far)` on a
+    keep-alive client of its own until `seconds` are over; their answers counted."""
     statuses: Counter[str] = Counter()
     samples: dict[str, str] = {}
     lock = threading.Lock()
@@ -239,17 +257,15 @@ def _flood(
     def attack(index: int) -> None:
         mine: Counter[str] = Counter()
         with httpx.Client(timeout=30) as client:
-            sent = index
+            sent = 0
             while time.monotonic() < deadline:
-                query = REGEX_QUERIES[sent % len(REGEX_QUERIES)]
-                path = FLOOD_PATHS[sent // len(REGEX_QUERIES) % len(FLOOD_PATHS)]
-                sent += 1
                 try:
-                    response = client.get(f"{url}{path}?{query}", headers=headers)
+                    response = send(client, index, sent)
                 except httpx.TransportError as error:
                     status, body = type(error).__name__, repr(error)
                 else:
                     status, body = str(response.status_code), response.text[:300]
+                sent += 1
                 mine[status] += 1
                 if status not in samples:
                     with lock:
@@ -272,9 +288,18 @@ def regex_flood(
 ) -> Iterator[Callable[[], FloodResult | None]]:
     """Start the flood against `url` in a process of its own; yield a function that returns its
     result once it has finished (None before). The process is killed if the caller leaves early."""
-    order = json.dumps(
-        {"url": url, "headers": headers, "attackers": attackers, "seconds": seconds, "path": path}
-    )
+    order = {"kind": "regex", "url": url, "headers": headers, "attackers": attackers, "path": path}
+    with attackers_process(order, seconds) as result:
+        yield result
+
+
+@contextlib.contextmanager
+def attackers_process(
+    order: dict[str, Any], seconds: float
+) -> Iterator[Callable[[], FloodResult | None]]:
+    """Run the flood `order` describes (see the end of this module) for `seconds` in a process of
+    its own; yield a function that returns its result once it has finished (None before). The
+    process is killed if the caller leaves early."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.reliability.attacks"],
         stdin=subprocess.PIPE,
@@ -284,7 +309,8 @@ def regex_flood(
         cwd=PROJECT_DIR,
     )
     assert process.stdin is not None
-    process.stdin.write(order)  # the keys go on stdin, not on a command line
+    # The keys go on stdin, not on a command line.
+    process.stdin.write(json.dumps({**order, "seconds": seconds}))
     process.stdin.close()
     outcome: list[FloodResult] = []
 
@@ -314,6 +340,12 @@ def regex_flood(
         if process.poll() is None:
             process.kill()
         process.wait()
+
+
+def watch_database(state: StackState) -> Database:
+    """A connection that sees every backend's query: `postgres` is no superuser and sees only the
+    text of its own, so pg_stat_activity is read as the stack's superuser."""
+    return psycopg.connect(state.db_url(ADMIN_USER), autocommit=True)
 
 
 def regex_queries_in_database(db: Database) -> int:
@@ -374,7 +406,7 @@ def run_regex_flood(
     seen = 0
     last_sample = 0.0
 
-    with connect(state) as db, regex_flood(url, headers, attackers, seconds, path) as result:
+    with watch_database(state) as db, regex_flood(url, headers, attackers, seconds, path) as result:
 
         def sample() -> None:
             nonlocal seen, last_sample
@@ -389,6 +421,99 @@ def run_regex_flood(
         flood = result()
     assert flood is not None
     return FloodReport(who, flood, reads, seen)
+
+
+# -- the oversized-array flood ------------------------------------------------------------------
+
+#: The report's body: `{"goals":["rehab", ...]}` with 125,000 entries, 1,000,011 bytes, under the
+#: gateway's 1 MB limit. No valid array is longer than its list of allowed values.
+OVERSIZED_ENTRIES = 125_000
+
+
+def oversized_goals_body(entries: int = OVERSIZED_ENTRIES) -> bytes:
+    """A PATCH body whose `goals` repeats one allowed value `entries` times."""
+    return b'{"goals":[' + b",".join([b'"rehab"'] * entries) + b"]}"
+
+
+def _body_flood(
+    url: str, targets: list[dict[str, Any]], attackers: int, seconds: float
+) -> FloodResult:
+    """Run in the attackers' process: `attackers` threads, each PATCHing the oversized body to its
+    target (a path with the attacker's own row as filter, and that attacker's headers)."""
+    body = oversized_goals_body()
+
+    def send(client: httpx.Client, index: int, sent: int) -> httpx.Response:
+        target = targets[index % len(targets)]
+        return client.patch(f"{url}{target['path']}", content=body, headers=target["headers"])
+
+    return _attack(attackers, seconds, send)
+
+
+def longest_profile_write_ms(db: Database) -> float:
+    """The longest-running write to movement_profiles in the database right now, in ms (0 if
+    none): sampled during a flood, an upper bound of what one attacker's statement costs there."""
+    row = db.execute(
+        "select coalesce(max(extract(epoch from clock_timestamp() - query_start)), 0) * 1000 "
+        "from pg_stat_activity where pid <> pg_backend_pid() and state = 'active' "
+        'and query ilike \'%update "public"."movement_profiles"%\''
+    ).fetchone()
+    assert row is not None
+    return float(row[0])
+
+
+@dataclass
+class BodyFloodReport:
+    flood: FloodResult
+    victim: VictimReads
+    longest_write_ms: float  # the longest attacker statement seen in the database
+
+    def summary(self) -> str:
+        return (
+            f"oversized-array flood: {self.flood.summary()}; {self.victim.summary()}; "
+            f"longest attacker statement seen in the database {self.longest_write_ms:.0f} ms"
+        )
+
+
+def run_body_flood(
+    state: StackState, *, attackers: int = 20, seconds: float = 10.0, base_url: str | None = None
+) -> BodyFloodReport:
+    """`attackers` signed-in users, each with a profile of their own, PATCH it with the oversized
+    body while the victim reads its own; through the gateway, or straight at PostgREST
+    (`base_url=state.postgrest_url`) as on hosted Supabase."""
+    url = base_url or state.rest_url
+    victim = make_victim(state)
+    with connect(state) as db:
+        owners = create_auth_users(db, attackers)
+        insert_profiles(db, dict.fromkeys(owners, VALID_PROFILE))
+    targets = [
+        {
+            "path": f"/movement_profiles?user_id=eq.{owner}",
+            "headers": {
+                "apikey": state.anon_key,
+                "Authorization": f"Bearer {user_token(state, owner)}",
+                "Content-Type": "application/json",
+            },
+        }
+        for owner in owners
+    ]
+    order = {"kind": "body", "url": url, "targets": targets, "attackers": attackers}
+    longest = 0.0
+    last_sample = 0.0
+    with watch_database(state) as db, attackers_process(order, seconds) as result:
+
+        def sample() -> None:
+            nonlocal longest, last_sample
+            if time.monotonic() - last_sample > 0.05:
+                last_sample = time.monotonic()
+                longest = max(longest, longest_profile_write_ms(db))
+
+        time.sleep(0.5)  # let the attackers get going
+        reads = read_until(
+            state, victim, lambda: result() is not None, on_each=sample, base_url=url
+        )
+        flood = result()
+    assert flood is not None
+    return BodyFloodReport(flood, reads, longest)
 
 
 # -- slow clients -------------------------------------------------------------------------------
@@ -581,9 +706,12 @@ def wait_closed(connections: list[socket.socket], timeout: float) -> tuple[int, 
 if __name__ == "__main__":
     # The attackers' process (see regex_flood): an order on stdin, the result on stdout.
     order: dict[str, Any] = json.loads(sys.stdin.read())
-    outcome = _flood(
-        order["url"], order["headers"], order["attackers"], order["seconds"], order["path"]
-    )
+    if order["kind"] == "body":
+        outcome = _body_flood(order["url"], order["targets"], order["attackers"], order["seconds"])
+    else:
+        outcome = _flood(
+            order["url"], order["headers"], order["attackers"], order["seconds"], order["path"]
+        )
     json.dump(
         {
             "attackers": outcome.attackers,

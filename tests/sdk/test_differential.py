@@ -70,6 +70,8 @@ arrays = st.one_of(
     st.lists(st.sampled_from(PREFERENCES), min_size=1, max_size=6, unique=True),
     st.lists(st.sampled_from(GOALS), min_size=1, max_size=5, unique=True),
     st.lists(entries, max_size=6),
+    # Around each column's number of allowed values (5 and 6): longer is refused by its length.
+    st.lists(entries, min_size=5, max_size=8),
     scalars,
     st.dictionaries(st.text(max_size=5), st.sampled_from(GOALS), max_size=2),
 )

@@ -401,3 +401,123 @@ def test_a_body_that_holds_no_row_writes_nothing(
     else:
         json_error(response)
     assert table_fingerprint(database) == before
+
+
+# -- every refused value names its field ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NamedRefusal:
+    """A body whose one bad field must be named: 23514, the field in `hint`, this message."""
+
+    field: str
+    message: str
+    body: bytes
+
+
+def _named(field: str, value: bytes, message: str) -> NamedRefusal:
+    other = "goals" if field == "training_preferences" else "training_preferences"
+    good = json.dumps(VALID_PROFILE[other]).encode()
+    return NamedRefusal(
+        field, message, b'{"%s": %s, "%s": %s}' % (field.encode(), value, other.encode(), good)
+    )
+
+
+NAMED_REFUSALS = {
+    # The report's body: no valid array is longer than its list of allowed values, so its length
+    # decides before any entry is read (PL/pgSQL used to walk all of them, per request).
+    "125,000 copies of an allowed value": _named(
+        "goals",
+        b"[" + b",".join([b'"rehab"'] * 125_000) + b"]",
+        "goals contains more than 5 values",
+    ),
+    "100,000 integers": _named(
+        "training_preferences",
+        json.dumps(list(range(100_000))).encode(),
+        "training_preferences contains more than 6 values",
+    ),
+    "every allowed value and one again": _named(
+        "training_preferences",
+        json.dumps([*ALLOWED["training_preferences"], "yoga"]).encode(),
+        "training_preferences contains more than 6 values",
+    ),
+    "an array nested 5,000 deep": _named(
+        "goals", b"[" * 5_000 + b"]" * 5_000, "goals must be a JSON array of strings"
+    ),
+    "a number": _named("goals", b"5", "goals must be a JSON array of strings"),
+    "a string": _named("goals", b'"rehab"', "goals must be a JSON array of strings"),
+    "an object": _named(
+        "training_preferences",
+        b'{"yoga": true}',
+        "training_preferences must be a JSON array of strings",
+    ),
+    "a boolean": _named("goals", b"true", "goals must be a JSON array of strings"),
+    "null": _named(
+        "training_preferences", b"null", "training_preferences must be a JSON array of strings"
+    ),
+    "an array of numbers": _named("goals", b"[1, 2]", "goals must be a JSON array of strings"),
+}
+
+
+@pytest.mark.parametrize("way_in", ["gateway", "postgrest"])
+@pytest.mark.parametrize("name", NAMED_REFUSALS)
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_refused_value_names_its_field(
+    stack: StackState,
+    database: Database,
+    callers: Callers,
+    name: str,
+    method: str,
+    way_in: str,
+) -> None:
+    """Through the gateway and straight at PostgREST (as on hosted Supabase): the CHECK's answer,
+    with the field in `hint` for a frontend to place the message."""
+    case = NAMED_REFUSALS[name]
+    own = {"user_id": f"eq.{callers.updater}"} if method == "PATCH" else {}
+    headers = callers.updater_headers if method == "PATCH" else callers.creator_headers
+    base_url = stack.postgrest_url if way_in == "postgrest" else stack.rest_url
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        response = send_and_check(client, database, method, own, {**headers, **JSON}, case.body)
+    error = json_error(response)
+    assert (response.status_code, error["code"], error["hint"], error["message"]) == (
+        400,
+        "23514",
+        case.field,
+        case.message,
+    ), response.text[:300]
+
+
+# What the database cannot name, because PostgreSQL refuses it before any column is read or
+# checked (SECURITY.md, "Known limits"): \u0000, which jsonb cannot hold, fails while the field's
+# text is converted to jsonb, and nesting past the JSON parser's stack while the whole body is
+# parsed. Both stay a 4xx whose answer says what is wrong.
+UNNAMED_REFUSALS = {
+    "an escaped NUL": (
+        b'{"goals": ["yo\\u0000ga"], "training_preferences": ["yoga"]}',
+        400,
+        "22P05",
+        "unsupported Unicode escape sequence",
+    ),
+    "an array nested 100,000 deep": (
+        b'{"goals": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        413,
+        "54001",
+        "stack depth limit exceeded",
+    ),
+}
+
+
+@pytest.mark.parametrize("way_in", ["gateway", "postgrest"])
+@pytest.mark.parametrize("name", UNNAMED_REFUSALS)
+def test_what_the_database_cannot_name_is_still_a_clear_4xx(
+    stack: StackState, database: Database, callers: Callers, name: str, way_in: str
+) -> None:
+    body, status, code, message = UNNAMED_REFUSALS[name]
+    own = {"user_id": f"eq.{callers.updater}"}
+    base_url = stack.postgrest_url if way_in == "postgrest" else stack.rest_url
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        response = send_and_check(
+            client, database, "PATCH", own, {**callers.updater_headers, **JSON}, body
+        )
+    error = json_error(response)
+    assert (response.status_code, error["code"], error["message"]) == (status, code, message)

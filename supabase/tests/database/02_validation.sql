@@ -6,7 +6,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
 
-select plan(64);
+select plan(72);
 
 -- Ada already has a profile (the updates below target it); Grace has none yet (the inserts are hers).
 insert into auth.users (id, email) values
@@ -61,13 +61,31 @@ cross join lateral (
         when 'goals' then 'contains a duplicate value: "rehab"'
         else 'contains a duplicate value: "yoga"'
       end),
-    ('SQL null', null::jsonb, 'must be a JSON array of strings')
+    ('SQL null', null::jsonb, 'must be a JSON array of strings'),
+    -- No valid array is longer than its list of allowed values: its length is judged before any
+    -- entry, so these get the same message whatever their entries are.
+    ('every allowed value and one of them again',
+      case column_name
+        when 'goals' then '["build_muscle", "lose_fat", "improve_endurance", "rehab", '
+          '"general_health", "rehab"]'
+        else '["strength_training", "running", "yoga", "crossfit", "sports", "mixed", "yoga"]'
+      end::jsonb,
+      case column_name
+        when 'goals' then 'contains more than 5 values'
+        else 'contains more than 6 values'
+      end),
+    ('more numbers than there are allowed values', '[1, 2, 3, 4, 5, 6, 7]'::jsonb,
+      case column_name
+        when 'goals' then 'contains more than 5 values'
+        else 'contains more than 6 values'
+      end)
 ) as cases (problem, bad_value, message_suffix);
 -- The tests below read the cases as the signed-in user.
 grant select on rejected_value to authenticated, service_role;
 
 select is(
-  (select count(*)::int from rejected_value), 24, 'twelve kinds of wrong value per column are tested'
+  (select count(*)::int from rejected_value), 28,
+  'fourteen kinds of wrong value per column are tested'
 );
 
 -- Inserts, as Grace creating her own profile with one bad column and one good one.
@@ -169,7 +187,7 @@ select is(
       )
     ) as error
   ),
-  24,
+  28,
   'update: every wrong value raised an error (so the hint check above saw them all)'
 );
 
