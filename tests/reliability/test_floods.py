@@ -105,13 +105,17 @@ def test_without_the_gateway_the_database_keeps_regex_filters_short(
 #: The report's flood: 20 signed-in users, each PATCHing its own row with 1 MB of one allowed value.
 BODY_ATTACKERS = 20
 BODY_SECONDS = 8.0
-#: Each attacker statement costs the database what parsing its megabyte costs (the CHECK reads the
-#: array's length first), so the victim's typical read waits for no long statement. Its slowest
-#: reads wait for PostgREST, which parses every JSON body itself before the database sees it (about
-#: 40 ms of CPU per megabyte, on any path): that share is no database's to shorten, and on two
-#: shared cores it is what decides the tail (SECURITY.md, "Known limits").
+#: Straight at PostgREST the pre-request check refuses a user's body on its declared length, so the
+#: database parses none of it. The victim's slowest reads wait for PostgREST, which reads and
+#: parses every JSON body itself before the transaction starts (about 40 ms of CPU per megabyte,
+#: on any path): that share is no database's to shorten, and on two shared cores it decides the
+#: tail (SECURITY.md, "Known limits").
 BODY_VICTIM_P50_SECONDS = 0.1
 BODY_VICTIM_P99_SECONDS = DIRECT_VICTIM_BUDGET_SECONDS
+#: Through the gateway a user's body larger than a profile never reaches PostgREST (413): on a
+#: quiet machine the victim's p99 is well under 100 ms (SECURITY.md has the figures); the bound
+#: asserted leaves room for the other suites sharing the two cores.
+GATEWAY_BODY_VICTIM_P99_SECONDS = 0.25
 
 
 @pytest.mark.parametrize("way_in", ["gateway", "postgrest"])
@@ -129,9 +133,15 @@ def test_oversized_arrays_are_refused_cheaply_and_the_victims_reads_stay_fast(
         print(f"\n{way_in}: {report.summary()}")
     flood, victim = report.flood, report.victim
     assert flood.requests >= BODY_ATTACKERS, flood.summary()
-    assert set(flood.statuses) == {"400"}, flood.summary() + f" {flood.samples}"
-    assert '"goals contains more than 5 values"' in flood.samples["400"], flood.samples
     assert victim.count >= 20, victim.summary()
     assert set(victim.statuses) == {200}, f"{victim.summary()}: {victim.failures[:3]}"
-    assert quantile(victim.seconds, 0.50) < BODY_VICTIM_P50_SECONDS, victim.summary()
-    assert quantile(victim.seconds, 0.99) < BODY_VICTIM_P99_SECONDS, victim.summary()
+    if way_in == "gateway":
+        assert quantile(victim.seconds, 0.50) < BODY_VICTIM_P50_SECONDS, victim.summary()
+        assert set(flood.statuses) == {"413"}, flood.summary() + f" {flood.samples}"
+        assert "too large for a movement profile" in flood.samples["413"], flood.samples
+        assert quantile(victim.seconds, 0.99) < GATEWAY_BODY_VICTIM_P99_SECONDS, victim.summary()
+    else:
+        # The pre-request check refuses the declared length before the database parses the body.
+        assert set(flood.statuses) == {"413"}, flood.summary() + f" {flood.samples}"
+        assert '"PT413"' in flood.samples["413"], flood.samples
+        assert quantile(victim.seconds, 0.99) < BODY_VICTIM_P99_SECONDS, victim.summary()

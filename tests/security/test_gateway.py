@@ -14,6 +14,7 @@ valid UTF-8 JSON with a message; nothing here may get a 5xx.
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from movement_profiles_cli.stack import gateway
 from movement_profiles_cli.stack.state import DB_PASSWORD, StackState
 from tests.security import host_table
 from tests.security.support import (
@@ -174,6 +176,52 @@ def test_csv_and_form_bodies_are_refused_on_every_spelling_of_the_components_pat
     assert response.status == 415, response.body[:300]
     assert gateway_json_error(response)["code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert table_fingerprint(database) == rows_before
+
+
+def _goals_body(size: int) -> bytes:
+    """A PATCH body of exactly `size` bytes: a long array of one allowed goal."""
+    prefix, suffix = b'{"goals":["rehab"', b"]}"
+    entries = (size - len(prefix) - len(suffix)) // len(b',"rehab"')
+    body = prefix + b',"rehab"' * entries + suffix
+    return body + b" " * (size - len(body))
+
+
+@pytest.mark.parametrize("path", TABLE_SPELLINGS[:2], ids=lambda path: path.decode())
+def test_a_body_larger_than_a_profile_is_refused_for_users_before_postgrest_parses_it(
+    stack: StackState, database: Database, user: tuple[uuid.UUID, Any], path: bytes
+) -> None:
+    user_id, user_headers = user
+    target = path + f"?user_id=eq.{user_id}".encode()
+    headers = {**user_headers, b"Content-Type": b"application/json"}
+    rows_before = table_fingerprint(database)
+    refused = raw_get(stack, target, headers, method=b"PATCH", body=_goals_body(16_001))
+    assert refused.status == 413, refused.body[:300]
+    assert "limit 16,000 bytes" in gateway_json_error(refused)["message"]
+    # Just under the limit the database judges it (too many values: a 400 naming the field).
+    judged = raw_get(stack, target, headers, method=b"PATCH", body=_goals_body(16_000))
+    assert judged.status == 400, judged.body[:300]
+    assert gateway_json_error(judged)["hint"] == "goals"
+    # A body without Content-Length could be any size: users send one profile with it.
+    chunked = raw_get(
+        stack,
+        target,
+        {**headers, b"Transfer-Encoding": b"chunked", b"Content-Length": None},
+        method=b"PATCH",
+        body=b"d\r\n" + b'{"goals":[1]}' + b"\r\n0\r\n\r\n",
+    )
+    assert chunked.status == 413, chunked.body[:300]
+    assert table_fingerprint(database) == rows_before
+
+
+def test_the_service_role_keeps_the_full_body_limit_on_the_components_table(
+    stack: StackState, database: Database, user: tuple[uuid.UUID, Any]
+) -> None:
+    user_id, _ = user
+    target = TABLE + f"?user_id=eq.{user_id}".encode()
+    headers = {**service_headers(stack), b"Content-Type": b"application/json"}
+    response = raw_get(stack, target, headers, method=b"PATCH", body=_goals_body(200_000))
+    assert response.status == 400, response.body[:300]
+    assert gateway_json_error(response)["hint"] == "goals"
 
 
 # -- the host's paths: what PostgREST answers, as behind hosted Supabase's Kong -----------------
@@ -623,3 +671,12 @@ def test_postgrests_admin_port_shows_no_secret(stack: StackState, path: str) -> 
     else:
         assert response.status_code == 404
     assert response.content == b""
+
+
+def test_the_user_body_pattern_matches_exactly_the_lengths_over_the_limit() -> None:
+    pattern = re.compile(f"^{gateway.USER_BODY_TOO_LARGE}$")
+    wrong = [n for n in range(0, 1_100_000, 7) if bool(pattern.match(str(n))) != (n > 16_000)]
+    assert wrong == []
+    assert [n for n in range(15_990, 16_020) if pattern.match(str(n))] == list(
+        range(16_001, 16_020)
+    )

@@ -221,6 +221,44 @@ def test_a_third_party_token_is_refused_on_the_component_table(
     assert response.json()["message"] == "JWT sub claim is not a UUID"
 
 
+@pytest.mark.parametrize("path", OUR_TABLE_SPELLINGS)
+def test_a_users_body_larger_than_a_profile_is_refused_before_the_database_parses_it(
+    api: httpx.Client, stack: StackState, database: Database, path: str
+) -> None:
+    """Refused on its declared length by the check (or, through the gateway, before it): the
+    database never parses the megabyte. Just under the limit the column's CHECK judges it."""
+    (user_id,) = create_auth_users(database, 1)
+    headers = {**bearer(user_token(stack, user_id)), "Content-Type": "application/json"}
+    created = api.post(
+        path, headers=headers, json={"training_preferences": ["yoga"], "goals": ["rehab"]}
+    )
+    assert created.status_code == 201, created.text
+
+    def patch(size: int) -> httpx.Response:
+        body = b'{"goals":["rehab"' + b',"rehab"' * ((size - 20) // 8)
+        body += b"]}" + b" " * (size - len(body) - 2)
+        assert len(body) == size
+        return api.patch(path, params={"user_id": f"eq.{user_id}"}, headers=headers, content=body)
+
+    refused = patch(1_000_000)
+    assert refused.status_code == 413, refused.text
+    assert "too large for a movement profile" in refused.json()["message"]
+    judged = patch(16_000)
+    assert judged.status_code == 400, judged.text
+    assert judged.json()["hint"] == "goals"
+    service = {"Authorization": f"Bearer {stack.service_role_key}"}
+    if through_gateway(api):
+        service["apikey"] = stack.service_role_key
+    bulk = api.patch(
+        path,
+        params={"user_id": f"eq.{user_id}"},
+        headers={**service, "Content-Type": "application/json"},
+        content=b'{"goals":["rehab"' + b',"rehab"' * 25_000 + b"]}",
+    )
+    assert bulk.status_code == 400, bulk.text
+    assert bulk.json()["hint"] == "goals"
+
+
 def test_a_second_authorization_header_does_not_hide_an_hs384_token(
     api: httpx.Client, host: Host, stack: StackState, database: Database
 ) -> None:

@@ -36,6 +36,15 @@ TEMPLATES = Path(__file__).with_name("nginx")
 
 # Largest request body accepted; larger ones get 413 with a JSON body. A full profile is < 1 KiB.
 MAX_BODY = "1m"
+# On the component's paths, the largest body of a caller other than the service role: a user
+# writes one profile (< 1 KiB), and PostgREST parses a body whole before the database can refuse
+# it (about 40 ms of CPU per MB), so a flood of 1 MB arrays would slow every other request down.
+# The service role's bulk upserts (the CLI's import batches) keep MAX_BODY.
+USER_MAX_BODY = 16_000
+# Content-Length values above USER_MAX_BODY, as a regular expression over the decimal digits.
+USER_BODY_TOO_LARGE = (
+    "(?:16(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})|1[7-9][0-9]{3}|[2-9][0-9]{4}|[0-9]{6,})"
+)
 
 # Slow clients. A request's header must arrive whole within CLIENT_TIMEOUT seconds of the
 # connection (nginx starts that timer once, so trickling a byte at a time does not extend it);
@@ -338,6 +347,11 @@ def render_config(state: StackState, *, open_files: int = 1024) -> str:
         "Only JSON request bodies are accepted: send Content-Type: application/json",
         "PostgREST 12 answers some malformed CSV and form bodies with a bare 500.",
     )
+    user_body_too_large = _json(
+        "PAYLOAD_TOO_LARGE",
+        f"Request body too large for a movement profile (limit {USER_MAX_BODY:,} bytes)",
+        "Send one profile per request with Content-Length; bulk writes are for the service role.",
+    )
     repeated_key = _json(
         "REPEATED_API_KEY",
         "More than one `apikey` url param was sent",
@@ -410,6 +424,8 @@ def render_config(state: StackState, *, open_files: int = 1024) -> str:
         "unfiltered_write": unfiltered_write,
         "operator_refused": operator_refused,
         "foreign_body": foreign_body,
+        "user_body_too_large": user_body_too_large,
+        "user_body_too_large_pattern": USER_BODY_TOO_LARGE,
         "headers_too_large": headers_too_large,
         "unavailable": unavailable,
         "no_slash": no_slash,
