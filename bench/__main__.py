@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
-from bench import cli_help, gateway, growth, pre_request, story_peer, transfer, validation
+from bench import cli_help, gateway, growth, pre_request, sdk, story_peer, transfer, validation
 from bench.measure import BENCH_DIR, Bench, MeasurementError, Row
 from tests.support.stack import throwaway_stack
 
@@ -26,6 +26,7 @@ from tests.support.stack import throwaway_stack
 MEASUREMENTS: dict[str, ModuleType] = {
     "help": cli_help,
     "gateway": gateway,
+    "sdk": sdk,
     "validation": validation,
     "pre_request": pre_request,
     "story_peer": story_peer,

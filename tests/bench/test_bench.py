@@ -88,4 +88,9 @@ def test_a_quick_run_exercises_every_measurement(tmp_path: Path) -> None:
     assert "failed:" not in measured
     for module in MEASUREMENTS.values():
         assert f"== {module.TITLE}" in result.stdout
-    assert {"validation", "gateway", "story_peer", "transfer", "pre_request"} <= set(record["raw"])
+    assert {"validation", "gateway", "sdk", "story_peer", "transfer", "pre_request"} <= set(
+        record["raw"]
+    )
+    # The check ran in the counted transactions: they cost more than the ones without it.
+    instructions = record["raw"]["pre_request"]["instructions"]
+    assert instructions["check"] > instructions["select 1"] > instructions["none"]
