@@ -10,7 +10,7 @@ CLI := $(VENV)/bin/movement-profiles
 STACK_APT_PACKAGES := postgresql-15 postgresql-client-15 postgresql-contrib nginx curl
 TEST_APT_PACKAGES := postgresql-15-pgtap postgresql-15-plpgsql-check \
 	libtap-parser-sourcehandler-pgtap-perl wrk chromium fonts-liberation
-# valgrind: callgrind counts the instructions of the pre-request check (bench item 8).
+# valgrind: callgrind counts the instructions of the pre-request check (bench/pre_request.py).
 BENCH_APT_PACKAGES := valgrind
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # PostgreSQL major of a new stack: MP_PG for `make up` (15, supabase/config.toml's, when unset;
@@ -48,9 +48,9 @@ web: install ## Serve examples/web on http://127.0.0.1:5173 for the `make up` st
 types: install-npm ## Regenerate examples/web/src/database.types.ts from the `make up` stack's schema.
 	@node examples/web/scripts/generate-types.mjs
 
-bench: install-test ## Benchmarks against a throwaway stack (PG=17 for PostgreSQL 17); results in bench/results/.
+bench: install-test ## Each measurement against its target on a throwaway stack (PG=17, BENCH_ARGS="--quick"); rewrites bench/summary.md.
 	@$(MAKE) --no-print-directory install-system APT_PACKAGES="$(BENCH_APT_PACKAGES)"
-	@$(if $(PG),MP_PG=$(PG)) bash bench/run.sh $(BENCH_ARGS)
+	@$(PYTHON) -m bench $(if $(PG),--pg $(PG)) $(BENCH_ARGS)
 
 install: install-system install-python install-npm
 
@@ -92,7 +92,7 @@ install-lowest: .venv-lowest/.installed .venv-lowest-supabase/.installed
 		--constraint .venv-lowest-supabase/constraints.txt -e '.[cli,supabase,test]'
 	@touch $@
 
-# FastAPI, uvicorn and SQLAlchemy for the bench's peer service (item 7 of `make bench`).
+# FastAPI, uvicorn and SQLAlchemy for the bench's peer service (bench/story_service.py).
 install-bench: $(VENV)/.installed-bench
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed

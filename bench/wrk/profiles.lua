@@ -13,10 +13,10 @@
 --          thread cannot count its siblings itself).
 -- content profile: a schema other than public (PostgREST's Content-Profile/Accept-Profile).
 -- api: "postgrest" (the default) or "story": the same requests in the story's REST design
---      (bench/peers/story_service), GET and PUT /movement-profiles/<user id> and POST
+--      (bench/story_service.py), GET and PUT /movement-profiles/<user id> and POST
 --      /movement-profiles, with the same bodies and tokens and no apikey; patch mode sends PUT.
 --
--- done() prints one JSON line that bench/harness/loadgen.py parses.
+-- done() prints one JSON line that bench/measure.py parses.
 
 local threads = {}
 

@@ -1,23 +1,19 @@
-"""The bench's peer (bench/peers/story_service) against the test stack: item 7 compares it with
+"""The bench's peer (bench/story_service.py) against the test stack: `make bench` compares it with
 the gateway only if both do the same work, so a profile written by one reads the same through the
 other, and the peer refuses what the story says it refuses."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-from harness.peer import PeerService
+from bench.story_peer import PeerService
 from movement_profiles_cli.stack.state import StackState
-from tests.conftest import StackUser
+from tests.support.users import StackUser
 
 pytestmark = pytest.mark.integration
 
