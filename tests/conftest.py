@@ -8,19 +8,18 @@ developer's stack in .stack/.
 from __future__ import annotations
 
 import os
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from movement_profiles_cli.stack import jwt
 from movement_profiles_cli.stack.local_stack import LocalStack
 from movement_profiles_cli.stack.state import StackState
-from tests.throwaway import throwaway_stack
+from tests.support.stack import throwaway_stack
+from tests.support.users import StackUser, create_user
+
+__all__ = ["StackUser"]  # suites import it from here
 
 TEST_STACK_ENV = "MOVEMENT_PROFILES_TEST_STACK_DIR"
 
@@ -52,29 +51,7 @@ def db(stack: StackState) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
         yield connection
 
 
-@dataclass(frozen=True)
-class StackUser:
-    """An auth user of the throwaway stack, with a valid access token."""
-
-    id: uuid.UUID
-    email: str
-    access_token: str
-
-
 @pytest.fixture
 def make_user(stack: StackState) -> Callable[[], StackUser]:
     """Create a fresh auth user (so tests never share rows) and mint its token."""
-
-    def create() -> StackUser:
-        user_id = uuid.uuid4()
-        email = f"{user_id}@test.movement-profiles.local"
-        with psycopg.connect(stack.db_url(), autocommit=True) as connection:
-            connection.execute(
-                "insert into auth.users (id, email) values (%s, %s)", (user_id, email)
-            )
-        token = jwt.user_token(
-            str(user_id), stack.jwt_secret, issued_at=int(time.time()), expires_in=3600
-        )
-        return StackUser(user_id, email, token)
-
-    return create
+    return lambda: create_user(stack)

@@ -1,27 +1,5 @@
-"""Throwaway stacks for tests: free ports, a temporary folder, everything removed afterwards."""
+"""Kept for the suites that import it from here: the helper lives in tests/support/stack.py."""
 
-from __future__ import annotations
+from tests.support.stack import throwaway_stack
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-from movement_profiles_cli.stack.local_stack import LocalStack
-from movement_profiles_cli.stack.state import StackState
-
-
-@contextmanager
-def throwaway_stack(prefix: str = "movement-profiles-test-") -> Iterator[LocalStack]:
-    """A running stack of its own; stopped and deleted (runtime folder included) on exit."""
-    state_dir = Path(tempfile.mkdtemp(prefix=prefix))
-    stack = LocalStack.open(state_dir, free_ports=True)
-    try:
-        stack.up()
-        yield stack
-    finally:
-        # A test may have restarted parts (new pids): stop what the state file names now.
-        recorded = StackState.load(state_dir)
-        if recorded is not None:
-            stack.state = recorded
-        stack.destroy()
+__all__ = ["throwaway_stack"]
