@@ -45,7 +45,12 @@ from movement_profiles.models import (
     parse_uuid,
     plain_create_row,
 )
-from movement_profiles.options import OPTION_COLUMNS
+from movement_profiles.options import (
+    ASSIGNED_COLUMNS,
+    OPTION_COLUMNS,
+    PROFILE_COLUMNS,
+    WRITABLE_COLUMNS,
+)
 
 T = TypeVar("T")
 
@@ -616,10 +621,6 @@ def options() -> Operation[MovementProfileOptions]:
     )
 
 
-UPSERT_COLUMNS = ("user_id", "training_preferences", "goals")
-IDENTITY_COLUMNS = ("id", "user_id", "training_preferences", "goals", "created_at", "updated_at")
-
-
 @dataclass(frozen=True)
 class UpsertBatch:
     """Validated rows of one upsert request, JSON-ready, all with exactly `columns`."""
@@ -643,8 +644,8 @@ def _upsert_row(
             f"created_at and updated_at), got {type(item).__name__}",
             code="invalid_argument",
         )
-    row = _created_row({column: item.get(column) for column in UPSERT_COLUMNS})
-    for column in ("id", "created_at", "updated_at"):
+    row = _created_row({column: item.get(column) for column in WRITABLE_COLUMNS})
+    for column in ASSIGNED_COLUMNS:
         if item.get(column) is None:
             raise errors.ValidationError(
                 f"{column} is required to keep identity", code="invalid_argument", hint=column
@@ -705,7 +706,7 @@ def upsert_batches(
     With `keep_identity` each row also carries its `id`, `created_at` and `updated_at`.
     """
     _check_range("batch_size", batch_size, 1, MAX_UPSERT_BATCH_SIZE)
-    columns = IDENTITY_COLUMNS if keep_identity else UPSERT_COLUMNS
+    columns = PROFILE_COLUMNS if keep_identity else WRITABLE_COLUMNS
     seen: set[str] = set()
     rows: list[dict[str, Any]] = []
     for index, item in enumerate(profiles):
@@ -750,7 +751,7 @@ def upsert_json_rows(rows: Sequence[bytes], keep_identity: bool) -> Operation[in
             code="invalid_argument",
             hint="rows",
         )
-    columns = IDENTITY_COLUMNS if keep_identity else UPSERT_COLUMNS
+    columns = PROFILE_COLUMNS if keep_identity else WRITABLE_COLUMNS
     return (yield from _upsert_body(b"[" + b",".join(rows) + b"]", len(rows), columns))
 
 
