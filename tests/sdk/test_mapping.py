@@ -345,7 +345,7 @@ def test_upsert_sends_built_models_as_they_are_and_validates_only_mappings() -> 
     assert batch.rows == [
         {"user_id": str(USER), "training_preferences": ["dance"], "goals": ["rehab"]}
     ]
-    assert json.loads(_core._encode(batch.rows)) == batch.rows
+    assert json.loads(_core.encode(batch.rows)) == batch.rows
     with pytest.raises(ValidationError, match="profile #0: training_preferences contains an inv"):
         list(
             _core.upsert_batches(
