@@ -19,8 +19,6 @@ from movement_profiles_cli.stack.state import StackState
 from tests.support.stack import throwaway_stack
 from tests.support.users import StackUser, create_user
 
-__all__ = ["StackUser"]  # suites import it from here
-
 TEST_STACK_ENV = "MOVEMENT_PROFILES_TEST_STACK_DIR"
 
 

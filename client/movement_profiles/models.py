@@ -34,7 +34,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, mode
 from pydantic_core import PydanticCustomError
 
 from movement_profiles import errors
-from movement_profiles.options import ALLOWED_VALUES, OPTION_COLUMNS, Goal, TrainingPreference
+from movement_profiles.options import (
+    ALLOWED_VALUES,
+    OPTION_COLUMNS,
+    PROFILE_COLUMNS,
+    Goal,
+    TrainingPreference,
+)
 
 __all__ = [
     "Goal",
@@ -280,14 +286,7 @@ class MovementProfile(BaseModel):
     updated_at: AwareDatetime
 
     #: The columns the SDK asks PostgREST for (``select=``).
-    COLUMNS: ClassVar[Sequence[str]] = (
-        "id",
-        "user_id",
-        "training_preferences",
-        "goals",
-        "created_at",
-        "updated_at",
-    )
+    COLUMNS: ClassVar[Sequence[str]] = PROFILE_COLUMNS
 
 
 def aware_datetime(value: datetime | str, *, field: str) -> datetime:

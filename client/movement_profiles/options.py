@@ -1,4 +1,4 @@
-"""The allowed values of a movement profile, as Python enums.
+"""The allowed values of a movement profile, as Python enums, and the names of its columns.
 
 `TrainingPreference` and `Goal` are the only Python copy of the values defined once in SQL
 (`public.movement_profile_training_preference`, `public.movement_profile_goal`);
@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["ALLOWED_VALUES", "OPTION_COLUMNS", "Goal", "TrainingPreference"]
+__all__ = [
+    "ALLOWED_VALUES",
+    "ASSIGNED_COLUMNS",
+    "OPTION_COLUMNS",
+    "PROFILE_COLUMNS",
+    "WRITABLE_COLUMNS",
+    "Goal",
+    "TrainingPreference",
+]
 
 
 class TrainingPreference(enum.StrEnum):
@@ -40,6 +48,13 @@ OPTION_COLUMNS: dict[str, type[enum.StrEnum]] = {
     "training_preferences": TrainingPreference,
     "goals": Goal,
 }
+
+#: The columns of a stored profile, in the table's order: what the SDK selects and `export` writes.
+PROFILE_COLUMNS = ("id", "user_id", *OPTION_COLUMNS, "created_at", "updated_at")
+#: The columns a caller writes.
+WRITABLE_COLUMNS = ("user_id", *OPTION_COLUMNS)
+#: The columns the database assigns; an import that keeps identity restores them as given.
+ASSIGNED_COLUMNS = ("id", "created_at", "updated_at")
 
 #: Each validated column and its allowed values as plain strings, built once: validating a bulk
 #: import checks every entry of every array against these.

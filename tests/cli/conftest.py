@@ -22,7 +22,8 @@ from typer.testing import CliRunner, Result
 
 from movement_profiles_cli.main import app
 from movement_profiles_cli.stack.state import StackState
-from tests.conftest import StackUser
+from tests.support.cli_env import settings_in_environment
+from tests.support.users import StackUser, create_auth_users
 
 
 class _UnbufferedStderrRunner(CliRunner):
@@ -45,13 +46,8 @@ def cli_runner() -> CliRunner:
     return CliRunner()
 
 
-# Variables that would otherwise steer the CLI to another project or stack.
-CONFIGURATION_VARIABLES = (
-    "SUPABASE_URL",
-    "SUPABASE_ANON_KEY",
-    "SUPABASE_SERVICE_ROLE_KEY",
-    "MOVEMENT_PROFILES_STACK_DIR",
-)
+#: The fields of a profile as `get --json` prints them and the columns `export` writes, in order.
+PROFILE_FIELDS = ["id", "user_id", "training_preferences", "goals", "created_at", "updated_at"]
 
 
 @dataclass
@@ -86,7 +82,7 @@ class Cli:
 
 def isolated_environment(home: Path) -> dict[str, str | None]:
     """No configuration from the caller's shell, and HOME/cwd-independent."""
-    return {name: None for name in CONFIGURATION_VARIABLES} | {"HOME": str(home)}
+    return {name: None for name in settings_in_environment()} | {"HOME": str(home)}
 
 
 @pytest.fixture
@@ -123,16 +119,6 @@ def stored_profile(db: Database, user_id: uuid.UUID | str) -> tuple[object, ...]
     ).fetchone()
 
 
-def create_users(db: Database, count: int) -> list[uuid.UUID]:
-    """Fresh auth users (no profiles), in one statement."""
-    rows = db.execute(
-        "insert into auth.users (id) select gen_random_uuid() from generate_series(1, %s) "
-        "returning id",
-        (count,),
-    ).fetchall()
-    return [uuid.UUID(str(row[0])) for row in rows]
-
-
 def delete_users(db: Database, user_ids: Sequence[uuid.UUID]) -> None:
     """Remove auth users; their profiles go with them (on delete cascade)."""
     db.execute("delete from auth.users where id = any(%s)", ([str(u) for u in user_ids],))
@@ -144,7 +130,7 @@ def fresh_users(db: Database) -> Iterator[Callable[[int], list[uuid.UUID]]]:
     created: list[uuid.UUID] = []
 
     def make(count: int) -> list[uuid.UUID]:
-        users = create_users(db, count)
+        users = create_auth_users(db, count)
         created.extend(users)
         return users
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ from movement_profiles_cli.commands._common import ExitCode
 from movement_profiles_cli.stack.state import StackState
 from tests.cli.conftest import Cli, isolated_environment
 from tests.sdk.test_config import RecordingServer
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -29,12 +29,6 @@ def bare_cli(stack: StackState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         | {"MOVEMENT_PROFILES_STACK_DIR": str(tmp_path / "no-stack-here")},
         secrets=[stack.service_role_key, stack.anon_key, stack.jwt_secret],
     )
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_url_and_key_options_need_no_environment(bare_cli: Cli, stack: StackState) -> None:
@@ -88,7 +82,7 @@ def test_a_local_stack_that_is_not_running_is_one_clear_line(
     stopped = StackState(
         state_dir=tmp_path / "stopped-stack",
         runtime_dir=tmp_path / "stopped-stack",
-        api_port=closed_port(),
+        api_port=free_port(),
         jwt_secret=stack.jwt_secret,
     )
     stopped.save()
@@ -101,7 +95,7 @@ def test_a_local_stack_that_is_not_running_is_one_clear_line(
 
 
 def test_an_unreachable_url_is_a_service_error(cli: Cli, stack: StackState) -> None:
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     result = cli.run("get", SEEDED_USER, "--url", url, "--key", stack.service_role_key)
     assert result.exit_code == ExitCode.SERVICE_ERROR
     lines = result.stderr.strip().splitlines()

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import pytest
 
 from movement_profiles_cli.commands._common import ExitCode
-from tests.cli.conftest import Cli, Database, stored_profile
-from tests.conftest import StackUser
+from tests.cli.conftest import PROFILE_FIELDS, Cli, Database, stored_profile
+from tests.support.users import StackUser
 
 pytestmark = pytest.mark.integration
 
@@ -60,14 +60,7 @@ def test_create_json_is_the_profile_as_get_returns_it(
     assert created["user_id"] == str(user)
     assert created["training_preferences"] == ["yoga", "running"]
     assert created["goals"] == ["rehab"]
-    assert set(created) == {
-        "id",
-        "user_id",
-        "training_preferences",
-        "goals",
-        "created_at",
-        "updated_at",
-    }
+    assert set(created) == set(PROFILE_FIELDS)
     assert cli.json("get", str(user)) == created
 
 

@@ -19,7 +19,8 @@ import pytest
 from movement_profiles.options import ALLOWED_VALUES
 from movement_profiles_cli.commands._common import ExitCode
 from movement_profiles_cli.stack.state import StackState
-from tests.cli.conftest import Cli, Database, create_users, delete_users, stored_profile
+from tests.cli.conftest import PROFILE_FIELDS, Cli, Database, delete_users, stored_profile
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -430,14 +431,7 @@ def test_export_writes_jsonl_and_csv_that_import_reads(
     as_csv = cli.run("export", "--format", "csv")
     assert as_csv.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    assert list(rows[0]) == [
-        "id",
-        "user_id",
-        "training_preferences",
-        "goals",
-        "created_at",
-        "updated_at",
-    ]
+    assert list(rows[0]) == PROFILE_FIELDS
     mine = {row["user_id"]: row for row in rows if row["user_id"] in expected}
     assert mine[str(users[0])]["training_preferences"] == "yoga|sports"
     assert mine[str(users[0])]["created_at"] == expected[str(users[0])]["created_at"]
@@ -479,7 +473,7 @@ def test_export_then_import_restores_10000_profiles_exactly(
 ) -> None:
     """What export -> `stack reset` -> import does, on this test's profiles only: the users and
     their profiles are deleted (as a reset would), then imported with --create-missing-users."""
-    users = create_users(db, ROUND_TRIP_PROFILES)
+    users = create_auth_users(db, ROUND_TRIP_PROFILES)
     try:
         db.execute(
             """

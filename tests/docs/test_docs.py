@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from movement_profiles_cli.stack.state import StackState
+from tests.support.cli_env import clean_environment
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PAGES = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md"))]
@@ -121,18 +122,12 @@ def run_page(text: str, directory: Path, environment: dict[str, str]) -> list[st
 @pytest.fixture
 def environment(stack: StackState, tmp_path: Path) -> dict[str, str]:
     """The caller's environment without project settings; the test stack as the local stack."""
-    clean = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SUPABASE_", "MOVEMENT_PROFILES_"))
-    }
-    return {
-        **clean,
-        "MOVEMENT_PROFILES_STACK_DIR": str(stack.state_dir),
-        "PYTHONUNBUFFERED": "1",
-        "TMPDIR": str(tmp_path),
-        "COLUMNS": "100",
-    }
+    return clean_environment(
+        MOVEMENT_PROFILES_STACK_DIR=str(stack.state_dir),
+        PYTHONUNBUFFERED="1",
+        TMPDIR=str(tmp_path),
+        COLUMNS="100",
+    )
 
 
 @pytest.mark.integration

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from movement_profiles_cli.stack.local_stack import LocalStack
-from tests.throwaway import throwaway_stack
+from tests.support.stack import throwaway_stack
 
 
 @dataclass

@@ -10,7 +10,6 @@ what PostgREST's is, and no grant or setting of the host's may have moved.
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -18,10 +17,11 @@ import httpx
 import psycopg
 import pytest
 
-from movement_profiles_cli.stack import jwt
 from movement_profiles_cli.stack.local_stack import LocalStack
 from tests.hosts import harness
 from tests.hosts.conftest import BROKEN, OUTCOMES, HostOutcome
+from tests.support.tokens import access_token
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -139,18 +139,11 @@ def test_no_grant_or_setting_of_the_host_changed(installed: Installed) -> None:
 
 def test_the_component_works_on_top_of_the_host(installed: Installed) -> None:
     state = installed.stack.state
-    now = int(time.time())
-    owner, other = uuid.uuid4(), uuid.uuid4()
     with psycopg.connect(state.db_url(), autocommit=True) as connection:
-        for user in (owner, other):
-            connection.execute(
-                "insert into auth.users (id, email) values (%s, %s)",
-                (user, f"{user}@hosts.movement-profiles.local"),
-            )
+        owner, other = create_auth_users(connection, 2)
 
     def as_user(user: uuid.UUID) -> dict[str, str]:
-        token = jwt.user_token(str(user), state.jwt_secret, issued_at=now, expires_in=3600)
-        return {"apikey": state.anon_key, "Authorization": f"Bearer {token}"}
+        return {"apikey": state.anon_key, "Authorization": f"Bearer {access_token(state, user)}"}
 
     with httpx.Client(base_url=state.rest_url, timeout=30) as api:
         created = api.post(

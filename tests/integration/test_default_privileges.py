@@ -24,6 +24,7 @@ import pytest
 
 from movement_profiles_cli.stack.local_stack import BASELINE_SQL, LocalStack
 from movement_profiles_cli.stack.state import ADMIN_USER, StackState
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -97,8 +98,7 @@ def test_the_component_works_with_default_function_privileges_revoked(
         if revoked == "after the install":
             for statement in HOST_REVOKES:
                 db.execute(statement)
-        user_id = uuid.uuid4()
-        db.execute("insert into auth.users (id, email) values (%s, 'guest@host.test')", (user_id,))
+        [user_id] = create_auth_users(db, 1)
 
         with db.transaction(force_rollback=True):
             # No token: the options, and nothing of the table.

@@ -10,7 +10,6 @@ does on hosted.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,10 +18,10 @@ import httpx
 import psycopg
 import pytest
 
-from movement_profiles_cli.stack import jwt
 from movement_profiles_cli.stack.local_stack import BASELINE_SQL, LocalStack
 from movement_profiles_cli.stack.state import ADMIN_USER, StackState
-from tests.conftest import StackUser
+from tests.support.tokens import access_token
+from tests.support.users import StackUser
 
 pytestmark = pytest.mark.integration
 
@@ -76,9 +75,7 @@ def test_a_known_user_creates_reads_and_updates_their_profile_over_http(
 
 
 def test_a_token_for_no_user_is_refused_with_401(api: httpx.Client, stack: StackState) -> None:
-    token = jwt.user_token(
-        str(uuid.uuid4()), stack.jwt_secret, issued_at=int(time.time()), expires_in=3600
-    )
+    token = access_token(stack, uuid.uuid4())
     response = api.get("/movement_profiles", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.json()["message"] == "JWT sub claim names no user"

@@ -15,7 +15,8 @@ import pytest
 
 from movement_profiles_cli.stack import jwt
 from movement_profiles_cli.stack.state import StackState
-from tests.conftest import StackUser
+from tests.support.tokens import access_token
+from tests.support.users import StackUser
 
 pytestmark = pytest.mark.integration
 
@@ -233,9 +234,7 @@ def test_invalid_apikey_is_401_json(stack: StackState) -> None:
 def test_bad_jwt_is_401(api: httpx.Client, stack: StackState, token: str) -> None:
     if token == "expired":
         # PostgREST allows 30 s of clock skew: expire well before that.
-        token = jwt.user_token(
-            str(uuid.uuid4()), stack.jwt_secret, issued_at=int(time.time()) - 3600, expires_in=60
-        )
+        token = access_token(stack, uuid.uuid4(), issued_at=int(time.time()) - 3600, lifetime=60)
     response = api.get("/movement_profiles", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.json()["code"].startswith("PGRST30")

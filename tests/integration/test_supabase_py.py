@@ -10,7 +10,7 @@ from postgrest.exceptions import APIError
 from supabase import Client, ClientOptions, create_client
 
 from movement_profiles_cli.stack.state import StackState
-from tests.conftest import StackUser
+from tests.support.users import StackUser
 
 pytestmark = pytest.mark.integration
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from movement_profiles_cli.stack.state import StackState
+from tests.support.cli_env import clean_environment
 
 pytestmark = pytest.mark.integration
 
@@ -83,17 +84,12 @@ def test_the_bare_package_brings_neither_the_cli_nor_supabase(bare_venv: Path) -
 
 
 def run_sdk(bare_venv: Path, tmp_path: Path, environment: dict[str, str]) -> dict[str, object]:
-    clean = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SUPABASE_", "MOVEMENT_PROFILES_"))
-    }
     result = subprocess.run(
         [str(bare_venv / "bin" / "python"), "-c", USE_THE_SDK],
         capture_output=True,
         text=True,
         cwd=tmp_path,  # no .env file, no checkout: only what `environment` says
-        env={**clean, **environment},
+        env=clean_environment(**environment),
         check=False,
     )
     assert result.returncode == 0, result.stderr

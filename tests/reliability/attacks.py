@@ -39,15 +39,9 @@ import psycopg
 
 from movement_profiles_cli.stack import processes
 from movement_profiles_cli.stack.state import ADMIN_USER, StackState
-from tests.security.support import (
-    OBJECT,
-    VALID_PROFILE,
-    Database,
-    connect,
-    create_auth_users,
-    insert_profiles,
-    user_token,
-)
+from tests.security.support import OBJECT, VALID_PROFILE, Database, connect, insert_profiles
+from tests.support.tokens import access_token
+from tests.support.users import create_auth_users
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -107,7 +101,7 @@ def make_victim(state: StackState) -> Victim:
     with connect(state) as db:
         (user_id,) = create_auth_users(db, 1)
         insert_profiles(db, {user_id: VALID_PROFILE})
-    token = user_token(state, user_id)
+    token = access_token(state, user_id)
     return Victim(
         user_id, {"apikey": state.anon_key, "Authorization": f"Bearer {token}", "Accept": OBJECT}
     )
@@ -384,7 +378,7 @@ def attacker_headers(state: StackState, who: str) -> dict[str, str]:
         return {"apikey": state.anon_key}
     with connect(state) as db:
         (attacker,) = create_auth_users(db, 1)
-    return {"apikey": state.anon_key, "Authorization": f"Bearer {user_token(state, attacker)}"}
+    return {"apikey": state.anon_key, "Authorization": f"Bearer {access_token(state, attacker)}"}
 
 
 def run_regex_flood(
@@ -490,7 +484,7 @@ def run_body_flood(
             "path": f"/movement_profiles?user_id=eq.{owner}",
             "headers": {
                 "apikey": state.anon_key,
-                "Authorization": f"Bearer {user_token(state, owner)}",
+                "Authorization": f"Bearer {access_token(state, owner)}",
                 "Content-Type": "application/json",
             },
         }

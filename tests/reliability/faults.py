@@ -31,13 +31,9 @@ import httpx
 from movement_profiles import Goal, MovementProfilesClient, TrainingPreference
 from movement_profiles_cli.stack import processes
 from movement_profiles_cli.stack.local_stack import LocalStack
-from tests.security.support import (
-    RETURN_ROWS,
-    connect,
-    create_auth_users,
-    stored_profiles,
-    user_token,
-)
+from tests.security.support import RETURN_ROWS, connect, stored_profiles
+from tests.support.tokens import access_token
+from tests.support.users import create_auth_users
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CLI = str(PROJECT_DIR / ".venv" / "bin" / "movement-profiles")
@@ -114,7 +110,7 @@ async def write_until(
 ) -> None:
     """One user's writer: create the profile, then keep updating it until `stop`."""
     rng = random.Random(seed)
-    token = user_token(stack.state, entry.user_id, expires_in=3600)
+    token = access_token(stack.state, entry.user_id, lifetime=3600)
     ledger.tokens.append(token)
     headers = {"apikey": stack.state.anon_key, "Authorization": f"Bearer {token}", **RETURN_ROWS}
     while not stop.is_set():
@@ -248,7 +244,7 @@ def start_sdk_read(stack: LocalStack, user_id: uuid.UUID) -> SdkRead:
     outcome: dict[str, Any] = {}
 
     def read() -> None:
-        token = user_token(stack.state, user_id)
+        token = access_token(stack.state, user_id)
         try:
             with MovementProfilesClient(
                 stack.state.api_url,

@@ -39,7 +39,7 @@ from tests.reliability.faults import (
     start_sdk_read,
     wait_for,
 )
-from tests.throwaway import throwaway_stack
+from tests.support.stack import throwaway_stack
 
 COMPONENTS = ("postgrest", "postgres", "nginx")
 STATUS_NAME = {"postgrest": "postgrest", "postgres": "postgres", "nginx": "gateway"}

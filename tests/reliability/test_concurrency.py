@@ -36,11 +36,11 @@ from tests.security.support import (
     RETURN_ROWS,
     VALID_PROFILE,
     connect,
-    create_auth_users,
     insert_profiles,
     stored_profiles,
-    user_token,
 )
+from tests.support.tokens import access_token
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +68,7 @@ async def all_at_once(requests: Iterable[Awaitable[httpx.Response]]) -> list[htt
 
 
 def headers_for(stack: StackState, user_id: uuid.UUID) -> dict[str, str]:
-    token = user_token(stack, user_id)
+    token = access_token(stack, user_id)
     return {"apikey": stack.anon_key, "Authorization": f"Bearer {token}", **RETURN_ROWS}
 
 
@@ -140,7 +140,7 @@ async def test_fifty_concurrent_sdk_updates_with_expected_updated_at_have_one_wi
         insert_profiles(db, {user_id: VALID_PROFILE})
     rng = random.Random(52)
     async with AsyncMovementProfilesClient(
-        stack.api_url, stack.anon_key, access_token=user_token(stack, user_id)
+        stack.api_url, stack.anon_key, access_token=access_token(stack, user_id)
     ) as sdk:
         seen = (await sdk.get(user_id)).updated_at
         outcomes = await asyncio.gather(

@@ -33,7 +33,7 @@ from tests.reliability.faults import (
     wait_for,
 )
 from tests.security.support import connect
-from tests.throwaway import throwaway_stack
+from tests.support.stack import throwaway_stack
 
 pytestmark = pytest.mark.integration
 

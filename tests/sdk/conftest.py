@@ -15,7 +15,7 @@ import pytest
 
 from movement_profiles import AsyncMovementProfilesClient, MovementProfile, MovementProfilesClient
 from movement_profiles_cli.stack.state import StackState
-from tests.conftest import StackUser
+from tests.support.users import StackUser
 
 
 class Either:

@@ -27,8 +27,9 @@ from movement_profiles import (
 )
 from movement_profiles_cli.stack import jwt
 from movement_profiles_cli.stack.state import StackState
-from tests.conftest import StackUser
 from tests.sdk.conftest import Connect, Either
+from tests.support.tokens import access_token
+from tests.support.users import StackUser
 
 pytestmark = pytest.mark.integration
 
@@ -200,9 +201,7 @@ async def test_optimistic_update_of_a_missing_profile_is_not_found(
 
 def expired_token(stack: StackState) -> str:
     # PostgREST allows 30 s of clock skew: expire well before that.
-    return jwt.user_token(
-        str(uuid.uuid4()), stack.jwt_secret, issued_at=int(time.time()) - 3600, expires_in=60
-    )
+    return access_token(stack, uuid.uuid4(), issued_at=int(time.time()) - 3600, lifetime=60)
 
 
 def foreign_token(stack: StackState) -> str:

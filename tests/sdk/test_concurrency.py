@@ -10,7 +10,7 @@ import pytest
 
 from movement_profiles import AsyncMovementProfilesClient, MovementProfilesClient, StaleUpdateError
 from movement_profiles_cli.stack.state import StackState
-from tests.conftest import StackUser
+from tests.support.users import StackUser
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 
 from movement_profiles import Goal, MovementProfileCreate, TrainingPreference, ValidationError
-from tests.conftest import StackUser
+from tests.support.users import StackUser
 
 pytestmark = pytest.mark.integration
 

@@ -34,6 +34,7 @@ from movement_profiles.errors import (
     ServerError,
     TransportError,
 )
+from movement_profiles.options import PROFILE_COLUMNS
 
 USER = uuid.UUID("11111111-1111-4111-8111-111111111111")
 ROW = {
@@ -300,7 +301,7 @@ def test_upsert_json_rows_sends_the_texts_as_one_array() -> None:
     (restoring,), _ = drive(
         _core.upsert_json_rows([json.dumps(ROW).encode()], keep_identity=True), response(201)
     )
-    assert dict(restoring.params)["columns"] == ",".join(_core.IDENTITY_COLUMNS)
+    assert dict(restoring.params)["columns"] == ",".join(PROFILE_COLUMNS)
 
 
 @pytest.mark.parametrize("rows", [0, _core.MAX_UPSERT_BATCH_SIZE + 1])
@@ -314,7 +315,7 @@ def test_keep_identity_sends_ids_and_timestamps() -> None:
     (from_model,) = _core.upsert_batches([stored], 10, keep_identity=True)
     (from_mapping,) = _core.upsert_batches([ROW], 10, keep_identity=True)
     assert from_model.rows == from_mapping.rows == [ROW]
-    assert from_model.columns == _core.IDENTITY_COLUMNS
+    assert from_model.columns == PROFILE_COLUMNS
     with pytest.raises(ValidationError, match="profile #0: created_at is required"):
         list(_core.upsert_batches([{**ROW, "created_at": None}], 10, keep_identity=True))
     with pytest.raises(ValidationError, match="profile #0: updated_at: "):
@@ -344,7 +345,7 @@ def test_upsert_sends_built_models_as_they_are_and_validates_only_mappings() -> 
     assert batch.rows == [
         {"user_id": str(USER), "training_preferences": ["dance"], "goals": ["rehab"]}
     ]
-    assert json.loads(_core._encode(batch.rows)) == batch.rows
+    assert json.loads(_core.encode(batch.rows)) == batch.rows
     with pytest.raises(ValidationError, match="profile #0: training_preferences contains an inv"):
         list(
             _core.upsert_batches(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 import uuid
 
@@ -15,15 +14,13 @@ from movement_profiles import (
     ServiceUnavailableError,
 )
 from movement_profiles.errors import ConnectError
+from tests.support.ports import free_port
 
 
 @pytest.fixture
 def closed_port_url() -> str:
     """A URL on which nothing listens: a port that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def test_every_sync_call_fails_fast_with_service_unavailable(closed_port_url: str) -> None:

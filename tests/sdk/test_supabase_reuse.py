@@ -18,7 +18,7 @@ from movement_profiles import (
     NotFoundError,
 )
 from movement_profiles_cli.stack.state import StackState
-from tests.conftest import StackUser
+from tests.support.users import StackUser
 
 pytestmark = pytest.mark.integration
 

@@ -7,12 +7,8 @@ everywhere: the row count and an md5 over every row of the table, before and aft
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import socket
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,7 +18,6 @@ import httpx
 import psycopg
 from psycopg.types.json import Jsonb
 
-from movement_profiles_cli.stack import jwt
 from movement_profiles_cli.stack.state import StackState
 
 OBJECT = "application/vnd.pgrst.object+json"
@@ -52,40 +47,6 @@ def table_fingerprint(db: Database) -> TableFingerprint:
     ).fetchone()
     assert row is not None
     return TableFingerprint(int(row[0]), row[1])
-
-
-def create_auth_users(db: Database, count: int) -> list[uuid.UUID]:
-    """Fresh rows in auth.users (what Supabase Auth's sign-up would make), so tests share none."""
-    user_ids = [uuid.uuid4() for _ in range(count)]
-    with db.cursor() as cursor:
-        cursor.executemany(
-            "insert into auth.users (id, email) values (%s, %s)",
-            [(user_id, f"{user_id}@hardening.movement-profiles.local") for user_id in user_ids],
-        )
-    return user_ids
-
-
-def user_token(state: StackState, user_id: uuid.UUID | str, *, expires_in: int = 3600) -> str:
-    """An access token shaped like Supabase Auth's, for the stack's secret."""
-    return jwt.user_token(
-        str(user_id), state.jwt_secret, issued_at=int(time.time()), expires_in=expires_in
-    )
-
-
-def signed(claims: Mapping[str, Any], secret: str) -> str:
-    """HS256 signed by hand, as an attacker would: PyJWT refuses some of these secrets (empty)."""
-    header = b64url(compact_json({"alg": "HS256", "typ": "JWT"}))
-    payload = b64url(compact_json(dict(claims)))
-    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256)
-    return f"{header}.{payload}.{b64url(signature.digest())}"
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def compact_json(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def as_user(state: StackState, token: str) -> dict[str, str]:

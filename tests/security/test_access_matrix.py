@@ -28,14 +28,13 @@ from tests.security.support import (
     RETURN_ROWS,
     Database,
     as_user,
-    create_auth_users,
     delete_auth_users,
     insert_profiles,
     json_error,
-    signed,
     stored_profiles,
-    user_token,
 )
+from tests.support.tokens import access_token, signed
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -189,8 +188,8 @@ def headers_of(
     return {
         Actor.NO_APIKEY: {},
         Actor.ANON: {"apikey": stack.anon_key},
-        Actor.USER_A: as_user(stack, user_token(stack, user_a)),
-        Actor.USER_B: as_user(stack, user_token(stack, user_b)),
+        Actor.USER_A: as_user(stack, access_token(stack, user_a)),
+        Actor.USER_B: as_user(stack, access_token(stack, user_b)),
         Actor.SERVICE: {"apikey": stack.service_role_key},
         Actor.ROLE_POSTGRES: forged("postgres"),
         Actor.ROLE_AUTHENTICATOR: forged("authenticator"),

@@ -29,12 +29,12 @@ from tests.security.support import (
     RETURN_ROWS,
     VALID_PROFILE,
     Database,
-    create_auth_users,
     insert_profiles,
     json_error,
     table_fingerprint,
-    user_token,
 )
+from tests.support.tokens import access_token
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -202,7 +202,7 @@ def callers(stack: StackState, database: Database) -> Callers:
     insert_profiles(database, {updater: VALID_PROFILE})
 
     def headers(user_id: uuid.UUID) -> dict[str, str]:
-        token = user_token(stack, user_id)
+        token = access_token(stack, user_id)
         return {"apikey": stack.anon_key, "Authorization": f"Bearer {token}", **RETURN_ROWS}
 
     return Callers(

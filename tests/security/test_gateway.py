@@ -33,14 +33,14 @@ from tests.security.support import (
     VALID_PROFILE,
     Database,
     RawResponse,
-    create_auth_users,
     gateway_json_error,
     insert_profiles,
     raw_get,
     raw_request,
     table_fingerprint,
-    user_token,
 )
+from tests.support.tokens import access_token
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +54,7 @@ def user(stack: StackState, database: Database) -> tuple[uuid.UUID, dict[bytes, 
     """A signed-in user with a profile, and the raw headers of their frontend."""
     (user_id,) = create_auth_users(database, 1)
     insert_profiles(database, {user_id: VALID_PROFILE})
-    token = user_token(stack, user_id)
+    token = access_token(stack, user_id)
     return user_id, {b"Authorization": f"Bearer {token}".encode()}
 
 
@@ -242,7 +242,7 @@ class Caller:
 
 
 def host_callers(stack: StackState, user_id: uuid.UUID) -> dict[str, Caller]:
-    token = user_token(stack, user_id)
+    token = access_token(stack, user_id)
     return {
         "anon": Caller({"apikey": stack.anon_key}, {"Authorization": f"Bearer {stack.anon_key}"}),
         "user": Caller(

@@ -19,15 +19,9 @@ import pytest
 from movement_profiles import MovementProfilesClient
 from movement_profiles.errors import ValidationError
 from movement_profiles_cli.stack.state import StackState
-from tests.security.support import (
-    RETURN_ROWS,
-    VALID_PROFILE,
-    Database,
-    create_auth_users,
-    insert_profiles,
-    json_error,
-    user_token,
-)
+from tests.security.support import RETURN_ROWS, VALID_PROFILE, Database, insert_profiles, json_error
+from tests.support.tokens import access_token
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +48,7 @@ def parties(stack: StackState, database: Database) -> Parties:
     )
     email = database.execute("select email from auth.users where id = %s", (victim,)).fetchone()
     assert email is not None
-    token = user_token(stack, caller)
+    token = access_token(stack, caller)
     headers = {"apikey": stack.anon_key, "Authorization": f"Bearer {token}", **RETURN_ROWS}
     return Parties(caller, ids[caller], victim, ids[victim], email[0], headers)
 

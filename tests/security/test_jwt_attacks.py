@@ -23,15 +23,13 @@ from tests.security.support import (
     RETURN_ROWS,
     VALID_PROFILE,
     Database,
-    b64url,
-    compact_json,
     connect,
-    create_auth_users,
     insert_profiles,
     json_error,
-    signed,
     table_fingerprint,
 )
+from tests.support.tokens import b64url, compact_json, signed
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 

@@ -14,11 +14,9 @@ Authorization header is no way around the rules), the one `alg` of the token's h
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +24,9 @@ import httpx
 import pytest
 
 from movement_profiles_cli.stack.state import StackState
-from tests.security.support import Database, b64url, create_auth_users, user_token
+from tests.security.support import Database
+from tests.support.tokens import access_token, b64url, signed
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -42,13 +42,6 @@ class Host:
     report: str
     role: str
     probe: str
-
-
-def sign(header: str, claims: dict[str, Any], secret: str, digest: Callable[..., Any]) -> str:
-    """A JWT with this exact header text (duplicate keys included), signed with HMAC-`digest`."""
-    signing_input = f"{b64url(header.encode())}.{b64url(json.dumps(claims).encode())}"
-    signature = hmac.new(secret.encode(), signing_input.encode(), digest).digest()
-    return f"{signing_input}.{b64url(signature)}"
 
 
 def claims_of(sub: str, role: str = "authenticated", **extra: object) -> dict[str, Any]:
@@ -144,7 +137,7 @@ def test_a_signed_in_host_rpc_of_0_4_s_keeps_the_platforms_statement_timeout(
     api: httpx.Client, host: Host, stack: StackState, database: Database
 ) -> None:
     [user] = create_auth_users(database, 1)
-    response = api.post(f"/rpc/{host.report}", headers=bearer(user_token(stack, user)))
+    response = api.post(f"/rpc/{host.report}", headers=bearer(access_token(stack, user)))
     assert response.status_code == 200, response.text
     assert response.json() == "8s"
 
@@ -154,17 +147,18 @@ def test_a_signed_in_host_rpc_of_0_4_s_keeps_the_platforms_statement_timeout(
     [
         (
             "third-party auth: sub not a UUID, no auth.users row",
-            lambda s: sign(
-                '{"alg":"HS256","typ":"JWT"}', claims_of(THIRD_PARTY_SUB), s, hashlib.sha256
+            lambda s: signed(
+                claims_of(THIRD_PARTY_SUB),
+                s,
             ),
         ),
         (
             "signed with HS384, without exp",
-            lambda s: sign(
-                '{"alg":"HS384","typ":"JWT"}',
+            lambda s: signed(
                 {"sub": THIRD_PARTY_SUB, "role": "authenticated"},
                 s,
-                hashlib.sha384,
+                header='{"alg":"HS384","typ":"JWT"}',
+                digest=hashlib.sha384,
             ),
         ),
     ],
@@ -180,11 +174,9 @@ def test_every_token_postgrest_accepts_reads_a_host_table(
 def test_a_role_of_the_host_reads_a_host_table(
     api: httpx.Client, host: Host, stack: StackState
 ) -> None:
-    token = sign(
-        '{"alg":"HS256","typ":"JWT"}',
+    token = signed(
         {"role": host.role, "exp": int(time.time()) + 600},
         stack.jwt_secret,
-        hashlib.sha256,
     )
     response = api.get(f"/{host.table}", headers=bearer(token))
     assert response.status_code == 200, response.text
@@ -213,8 +205,9 @@ def test_anon_calls_the_options_function_however_spelled(api: httpx.Client) -> N
 def test_a_third_party_token_is_refused_on_the_component_table(
     api: httpx.Client, stack: StackState, path: str
 ) -> None:
-    token = sign(
-        '{"alg":"HS256","typ":"JWT"}', claims_of(THIRD_PARTY_SUB), stack.jwt_secret, hashlib.sha256
+    token = signed(
+        claims_of(THIRD_PARTY_SUB),
+        stack.jwt_secret,
     )
     response = api.get(path, headers=bearer(token))
     assert response.status_code == 401, response.text
@@ -265,15 +258,15 @@ def test_a_second_authorization_header_does_not_hide_an_hs384_token(
     """PostgREST verifies the first header's token; the check sees the last header only, so it
     refuses when that is not the token PostgREST verified."""
     [user] = create_auth_users(database, 1)
-    hs384 = sign(
-        '{"alg":"HS384","typ":"JWT"}',
+    hs384 = signed(
         claims_of(str(user), jti="first"),
         stack.jwt_secret,
-        hashlib.sha384,
+        header='{"alg":"HS384","typ":"JWT"}',
+        digest=hashlib.sha384,
     )
     headers = [
         ("Authorization", f"Bearer {hs384}"),
-        ("Authorization", f"Bearer {user_token(stack, user)}"),
+        ("Authorization", f"Bearer {access_token(stack, user)}"),
     ]
     ours = api.get("/movement_profiles", headers=headers)
     if through_gateway(api):
@@ -300,12 +293,7 @@ def test_a_token_header_naming_alg_twice_is_refused(
     """PostgREST reads the first `alg` (HS384) and verifies the token with it; PostgreSQL's JSON
     reads the last. The check refuses a header that names it twice, however spelled."""
     [user] = create_auth_users(database, 1)
-    token = sign(
-        header,
-        claims_of(str(user)),
-        stack.jwt_secret,
-        hashlib.sha384,
-    )
+    token = signed(claims_of(str(user)), stack.jwt_secret, header=header, digest=hashlib.sha384)
     assert api.get(f"/{host.table}", headers=bearer(token)).status_code == 200
     ours = api.get("/movement_profiles", headers=bearer(token))
     assert ours.status_code == 401, ours.text
@@ -319,11 +307,14 @@ def test_the_token_is_read_as_postgrest_reads_it_after_any_white_space(
     check reads the same token, so its rules hold and nothing answers 400."""
     [user] = create_auth_users(database, 1)
     accepted = api.get(
-        "/movement_profiles", headers={"Authorization": f"Bearer  {user_token(stack, user)}"}
+        "/movement_profiles", headers={"Authorization": f"Bearer  {access_token(stack, user)}"}
     )
     assert accepted.status_code == 200, accepted.text
-    hs384 = sign(
-        '{"alg":"HS384","typ":"JWT"}', claims_of(str(user)), stack.jwt_secret, hashlib.sha384
+    hs384 = signed(
+        claims_of(str(user)),
+        stack.jwt_secret,
+        header='{"alg":"HS384","typ":"JWT"}',
+        digest=hashlib.sha384,
     )
     refused = api.get("/movement_profiles", headers={"Authorization": f"Bearer  {hs384}"})
     assert refused.status_code == 401, refused.text
@@ -339,7 +330,7 @@ def test_a_malformed_authorization_header_is_a_401(
 ) -> None:
     [user] = create_auth_users(database, 1)
     headers = [
-        ("Authorization", f"Bearer {user_token(stack, user)}"),
+        ("Authorization", f"Bearer {access_token(stack, user)}"),
         ("Authorization", last_header),
     ]
     response = api.get("/movement_profiles", headers=headers)
@@ -375,11 +366,9 @@ def test_a_host_hook_that_chains_the_check_gets_the_same_scoping(
         wait_for_hook(stack, host, "ran")
         with httpx.Client(base_url=stack.postgrest_url, timeout=10) as api:
             assert api.get(f"/{host.table}").status_code == 200
-            third_party = sign(
-                '{"alg":"HS256","typ":"JWT"}',
+            third_party = signed(
                 claims_of(THIRD_PARTY_SUB),
                 stack.jwt_secret,
-                hashlib.sha256,
             )
             assert api.get(f"/{host.table}", headers=bearer(third_party)).status_code == 200
             refused = api.get("/movement%5Fprofiles")

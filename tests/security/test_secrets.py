@@ -9,7 +9,6 @@ traceback or a repr).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 import uuid
@@ -21,15 +20,10 @@ import pytest
 from movement_profiles import MovementProfileCreate, MovementProfilesClient
 from movement_profiles.errors import MovementProfilesError
 from movement_profiles_cli.stack.state import StackState
-from tests.security.support import (
-    VALID_PROFILE,
-    Database,
-    create_auth_users,
-    insert_profiles,
-    json_error,
-    signed,
-    user_token,
-)
+from tests.security.support import VALID_PROFILE, Database, insert_profiles, json_error
+from tests.support.cli_env import cli_environment
+from tests.support.tokens import access_token, signed
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +41,7 @@ def users(database: Database) -> tuple[uuid.UUID, uuid.UUID]:
 
 @pytest.fixture(scope="module")
 def token(stack: StackState, users: tuple[uuid.UUID, uuid.UUID]) -> str:
-    return user_token(stack, users[0])
+    return access_token(stack, users[0])
 
 
 @pytest.fixture(scope="module")
@@ -202,22 +196,6 @@ def test_error_answers_never_echo_a_secret(
     json_error(response)
     headers = "\n".join(f"{name}: {value}" for name, value in response.headers.items())
     assert_free_of(response.text + headers, secrets(stack, token, expired_token), case)
-
-
-def cli_environment(stack: StackState) -> dict[str, str]:
-    """The project's settings as a CI job would set them; nothing from a developer's .env."""
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SUPABASE_", "MOVEMENT_PROFILES_"))
-    }
-    environment.update(
-        SUPABASE_URL=stack.api_url,
-        SUPABASE_ANON_KEY=stack.anon_key,
-        SUPABASE_SERVICE_ROLE_KEY=stack.service_role_key,
-        NO_COLOR="1",
-    )
-    return environment
 
 
 def cli_sessions(

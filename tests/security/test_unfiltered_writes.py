@@ -18,12 +18,12 @@ from tests.security.support import (
     VALID_PROFILE,
     Database,
     as_user,
-    create_auth_users,
     insert_profiles,
     json_error,
     table_fingerprint,
-    user_token,
 )
+from tests.support.tokens import access_token
+from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +63,7 @@ def owner(database: Database) -> uuid.UUID:
 def callers(stack: StackState, owner: uuid.UUID) -> dict[str, dict[str, str]]:
     return {
         "service role": {"apikey": stack.service_role_key},
-        "signed-in owner": as_user(stack, user_token(stack, owner)),
+        "signed-in owner": as_user(stack, access_token(stack, owner)),
     }
 
 

@@ -20,7 +20,7 @@ import pytest
 from movement_profiles_cli.stack import postgresql, processes
 from movement_profiles_cli.stack.errors import StackError
 from movement_profiles_cli.stack.local_stack import LocalStack
-from tests.throwaway import throwaway_stack
+from tests.support.stack import throwaway_stack
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CLI = str(PROJECT_DIR / ".venv" / "bin" / "movement-profiles")

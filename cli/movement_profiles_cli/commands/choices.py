@@ -12,6 +12,9 @@ list in the options' narrow column was cut mid-word.
 from __future__ import annotations
 
 import enum
+from typing import Any
+
+import typer
 
 from movement_profiles.options import Goal, TrainingPreference
 
@@ -21,6 +24,8 @@ __all__ = [
     "PREFERENCE_METAVAR",
     "Goal",
     "TrainingPreference",
+    "goal_option",
+    "preference_option",
 ]
 
 PREFERENCE_METAVAR = "PREFERENCE"
@@ -36,3 +41,15 @@ ALLOWED_VALUES_EPILOG = (
     f"Values of --training-preference: {_values(TrainingPreference)}.\n\n"
     f"Values of --goal: {_values(Goal)}."
 )
+
+
+def preference_option(help: str) -> Any:
+    """`--training-preference`, repeatable, with `help` saying what it does in this command."""
+    return typer.Option(
+        "--training-preference", help=help, metavar=PREFERENCE_METAVAR, show_default=False
+    )
+
+
+def goal_option(help: str) -> Any:
+    """`--goal`, repeatable, with `help` saying what it does in this command."""
+    return typer.Option("--goal", help=help, metavar=GOAL_METAVAR, show_default=False)

@@ -22,10 +22,10 @@ from movement_profiles_cli.commands._common import (
 )
 from movement_profiles_cli.commands.choices import (
     ALLOWED_VALUES_EPILOG,
-    GOAL_METAVAR,
-    PREFERENCE_METAVAR,
     Goal,
     TrainingPreference,
+    goal_option,
+    preference_option,
 )
 
 app = typer.Typer()
@@ -37,21 +37,11 @@ UserIdArgument = Annotated[UUID, typer.Argument(help="The auth user whose profil
 def create(
     training_preferences: Annotated[
         list[TrainingPreference],
-        typer.Option(
-            "--training-preference",
-            help="How the user likes to train; repeat for several (values below).",
-            metavar=PREFERENCE_METAVAR,
-            show_default=False,
-        ),
+        preference_option("How the user likes to train; repeat for several (values below)."),
     ],
     goals: Annotated[
         list[Goal],
-        typer.Option(
-            "--goal",
-            help="What the user trains for; repeat for several (values below).",
-            metavar=GOAL_METAVAR,
-            show_default=False,
-        ),
+        goal_option("What the user trains for; repeat for several (values below)."),
     ],
     user_id: Annotated[
         UUID | None,
@@ -105,21 +95,11 @@ def update(
     user_id: UserIdArgument,
     training_preferences: Annotated[
         list[TrainingPreference] | None,
-        typer.Option(
-            "--training-preference",
-            help="Replace the training preferences; repeat for several (values below).",
-            metavar=PREFERENCE_METAVAR,
-            show_default=False,
-        ),
+        preference_option("Replace the training preferences; repeat for several (values below)."),
     ] = None,
     goals: Annotated[
         list[Goal] | None,
-        typer.Option(
-            "--goal",
-            help="Replace the goals; repeat for several (values below).",
-            metavar=GOAL_METAVAR,
-            show_default=False,
-        ),
+        goal_option("Replace the goals; repeat for several (values below)."),
     ] = None,
     expected_updated_at: Annotated[
         str | None,
@@ -154,21 +134,13 @@ def update(
 def list_profiles(
     training_preferences: Annotated[
         list[TrainingPreference] | None,
-        typer.Option(
-            "--training-preference",
-            help="Only profiles that include it; repeat to require several (values below).",
-            metavar=PREFERENCE_METAVAR,
-            show_default=False,
+        preference_option(
+            "Only profiles that include it; repeat to require several (values below)."
         ),
     ] = None,
     goals: Annotated[
         list[Goal] | None,
-        typer.Option(
-            "--goal",
-            help="Only profiles that include it; repeat to require several (values below).",
-            metavar=GOAL_METAVAR,
-            show_default=False,
-        ),
+        goal_option("Only profiles that include it; repeat to require several (values below)."),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many profiles (up to 1000).")] = 100,
     offset: Annotated[int, typer.Option(help="Skip this many first.")] = 0,

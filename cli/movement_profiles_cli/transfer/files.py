@@ -36,13 +36,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
+from movement_profiles import options
+
 if TYPE_CHECKING:
     from movement_profiles import MovementProfile
 
-#: The columns of a stored profile, in the order `export` writes them.
-PROFILE_COLUMNS = ("id", "user_id", "training_preferences", "goals", "created_at", "updated_at")
-REQUIRED_COLUMNS = ("user_id", "training_preferences", "goals")
-ARRAY_COLUMNS = ("training_preferences", "goals")
+#: The columns of a stored profile, in the order `export` writes them, and those a record needs.
+PROFILE_COLUMNS = options.PROFILE_COLUMNS
+REQUIRED_COLUMNS = options.WRITABLE_COLUMNS
+ARRAY_COLUMNS = tuple(options.OPTION_COLUMNS)
 #: Joins array values in a CSV cell; no allowed value contains it.
 CSV_ARRAY_SEPARATOR = "|"
 #: The longest line read (a valid record takes well under a kilobyte): a longer one is a bad

@@ -14,14 +14,14 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
+from movement_profiles.options import ASSIGNED_COLUMNS
 from movement_profiles_cli.transfer.files import MAX_PROBLEM_CHARS, SourceRow, printable
 
 if TYPE_CHECKING:
     from movement_profiles.errors import FieldProblem
 
-#: The columns a row may carry besides user_id and the arrays, restored as given.
-IDENTITY_COLUMNS = ("id", "created_at", "updated_at")
-_IDENTITY_COLUMN_SET = frozenset(IDENTITY_COLUMNS)
+#: A row that carries any of ASSIGNED_COLUMNS (id and the timestamps) restores them as given.
+_IDENTITY_COLUMN_SET = frozenset(ASSIGNED_COLUMNS)
 
 
 class ImportRow(NamedTuple):
@@ -63,12 +63,12 @@ def row_to_send(line: int, fields: dict[str, Any]) -> ImportRow:
     """A record as it is sent: identity columns left empty are left out, and the row restores
     identity when it carries all three (the first pass made sure it has all or none)."""
     if not _IDENTITY_COLUMN_SET.isdisjoint(fields):
-        if "id" in fields and None not in (fields.get(column) for column in IDENTITY_COLUMNS):
+        if "id" in fields and None not in (fields.get(column) for column in ASSIGNED_COLUMNS):
             return ImportRow(line, fields, True)
         fields = {
             key: value
             for key, value in fields.items()
-            if value is not None or key not in IDENTITY_COLUMNS
+            if value is not None or key not in ASSIGNED_COLUMNS
         }
     return ImportRow(line, fields, False)
 
@@ -108,7 +108,7 @@ def plain_form_judge() -> Callable[[dict[str, Any]], LineForm | None]:
     )
 
     plain_size = len(CREATE_FIELDS)
-    restoring_size = plain_size + len(IDENTITY_COLUMNS)
+    restoring_size = plain_size + len(ASSIGNED_COLUMNS)
 
     def plain_form(fields: dict[str, Any]) -> LineForm | None:
         if len(fields) == plain_size:
@@ -143,7 +143,7 @@ def validate_row(row: SourceRow) -> ImportRow | BadRow:
     fields = dict(row.fields)
     problems: list[str] = []
     identity = 0
-    for column in IDENTITY_COLUMNS:
+    for column in ASSIGNED_COLUMNS:
         value = fields.pop(column, None)
         if value is None:
             continue
@@ -155,7 +155,7 @@ def validate_row(row: SourceRow) -> ImportRow | BadRow:
                 aware_datetime(value, field=column)
         except errors.ValidationError as error:
             problems.extend(problem.message for problem in error.problems)
-    if identity and identity < len(IDENTITY_COLUMNS) and not problems:
+    if identity and identity < len(ASSIGNED_COLUMNS) and not problems:
         # Restoring is all or nothing: a row keeps its id and timestamps, or gets new ones.
         problems.append("id, created_at and updated_at go together: give all three, or none")
     if fields.get("user_id") is None:
