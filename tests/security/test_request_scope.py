@@ -221,7 +221,7 @@ def test_a_users_body_larger_than_a_profile_is_refused_before_the_database_parse
     """Refused on its declared length by the check (or, through the gateway, before it): the
     database never parses the megabyte. Just under the limit the column's CHECK judges it."""
     (user_id,) = create_auth_users(database, 1)
-    headers = {**bearer(user_token(stack, user_id)), "Content-Type": "application/json"}
+    headers = {**bearer(access_token(stack, user_id)), "Content-Type": "application/json"}
     created = api.post(
         path, headers=headers, json={"training_preferences": ["yoga"], "goals": ["rehab"]}
     )
