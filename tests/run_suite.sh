@@ -14,6 +14,8 @@ echo "== ruff, mypy"
 "$venv/ruff" format --check .
 "$venv/mypy"
 "$venv/python" scripts/unasync.py --check
+echo "== released migrations"
+"$venv/python" scripts/check_released_migrations.py
 
 # A folder of its own per run and leg, so parallel runs (and the developer's .stack/) never collide.
 state_dirs=()

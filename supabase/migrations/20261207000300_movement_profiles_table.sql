@@ -29,8 +29,10 @@ comment on column public.movement_profiles.created_at is 'When the profile was c
 comment on column public.movement_profiles.updated_at is
   'When the profile was last written; set by trigger, usable for optimistic concurrency.';
 
--- "Profiles that include yoga and rehab" (@>) stays an index scan at millions of rows.
--- jsonb_path_ops: smaller and faster than the default opclass, and @> is the only operator used.
+-- For "profiles that include X" (@>) on a value few profiles hold, and for counts: with values
+-- as common as the built-in ones, the planner rightly prefers the user_id index for a page of the
+-- list (docs/decisions/gin-indexes.md). jsonb_path_ops: smaller than the default opclass, and
+-- @> is the only operator the API filters these columns with.
 create index movement_profiles_training_preferences_idx
   on public.movement_profiles using gin (training_preferences jsonb_path_ops);
 create index movement_profiles_goals_idx

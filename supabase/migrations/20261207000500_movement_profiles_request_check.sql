@@ -323,7 +323,8 @@ comment on function movement_profiles_internal.check_request() is
   'PostgREST verified or not a JWT, a token not signed with HS256/ES256/RS256, anon on the table '
   '(as 42501), a role that is not an API role, and an authenticated token without exp or '
   'expiring more than a week ahead, for an audience other than authenticated, or whose sub is '
-  'missing, not a UUID, or not an existing user. Limits anon''s and users'' statements to 250 ms.';
+  'missing, not a UUID, or not an existing user; 413 for a user''s body declared larger than '
+  '16,000 bytes. Limits anon''s and users'' statements to 250 ms.';
 -- PostgREST runs the hook as whatever role the request's token names: the API roles, and any role
 -- of the host's that authenticator may become. Every one of them must be able to run it, or the
 -- host's own requests fail; it reads only the request's settings and refuses only on the
