@@ -37,6 +37,13 @@ def chown_to_service_user(path: Path) -> None:
     os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
+def write_private_file(path: Path, text: str) -> None:
+    """Write a file only the service user may read (passwords, configurations with secrets)."""
+    path.write_text(text)
+    path.chmod(0o600)
+    chown_to_service_user(path)
+
+
 def service_user_can_write(folder: Path) -> bool:
     """Whether the service user can reach and write `folder` (not so under a mode-700 /root)."""
     return _service_user_passes("-w", folder) and _service_user_passes("-x", folder)
