@@ -5,7 +5,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
 
-select plan(67);
+select plan(68);
 
 -- The table and its columns.
 select has_table('public', 'movement_profiles', 'the table public.movement_profiles exists');
@@ -354,8 +354,22 @@ select is_empty(
     where pronamespace in ('public'::regnamespace, 'movement_profiles_internal'::regnamespace)
       and not exists (select from pg_catalog.pg_depend where objid = pg_proc.oid and deptype = 'e')
       and not coalesce(proconfig, '{}') @> array['search_path=""']
+      -- The hook is inlined into PostgREST's prepared call, which a SET clause would prevent; it
+      -- names everything schema-qualified instead (tested below).
+      and oid <> 'movement_profiles_internal.check_request()'::regprocedure
   $$,
   'every function in schemas public and movement_profiles_internal sets search_path = '''''
+);
+select ok(
+  (
+    select language_.lanname = 'sql' and function_.proconfig is null and not function_.prosecdef
+      and function_.prosrc !~ '(^|[^.])\m(current_setting|strpos|text|check_component_request)\M\s*[(\[]'
+      and function_.prosrc ~ 'operator\(pg_catalog\.=\)' and function_.prosrc ~ 'operator\(pg_catalog\.>\)'
+    from pg_catalog.pg_proc as function_
+    join pg_catalog.pg_language as language_ on language_.oid = function_.prolang
+    where function_.oid = 'movement_profiles_internal.check_request()'::regprocedure
+  ),
+  'the pre-request hook is one SQL expression without SET (so it is inlined), every name and operator schema-qualified'
 );
 select is_empty(
   $$

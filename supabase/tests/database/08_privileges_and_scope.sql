@@ -49,19 +49,21 @@ select set_eq(
       ('movement_profiles_internal.assert_option_array(text,jsonb,text[])', 'service_role'),
       ('movement_profiles_internal.auth_user_exists(uuid)', 'authenticated'),
       ('movement_profiles_internal.component_path(text)', 'PUBLIC'),
-      ('movement_profiles_internal.check_request()', 'PUBLIC')
+      ('movement_profiles_internal.check_request()', 'PUBLIC'),
+      ('movement_profiles_internal.check_component_request()', 'PUBLIC')
   $$,
   'EXECUTE is granted to exactly the roles that call each function'
 );
 -- The one exception to "no PUBLIC": PostgREST runs the pre-request hook as whatever role the
 -- token names, the host's own roles included, so every role must be able to run it (and the path
--- decoder it calls). Everything else is closed to PUBLIC.
+-- decoder and the rules it calls). Everything else is closed to PUBLIC.
 select is_empty(
   $$
     select function_name from function_grant
     where grantee = 'PUBLIC'
       and function_name not in (
         'movement_profiles_internal.check_request()',
+        'movement_profiles_internal.check_component_request()',
         'movement_profiles_internal.component_path(text)'
       )
   $$,
@@ -74,7 +76,8 @@ select is(
     where pronamespace = 'movement_profiles_internal'::regnamespace
   ),
   array[
-    'assert_option_array', 'auth_user_exists', 'check_request', 'component_path',
+    'assert_option_array', 'auth_user_exists', 'check_component_request', 'check_request',
+    'component_path',
     'movement_profiles_before_update', 'option_list_fast_check_sql', 'quote_for_message',
     'refresh_option_list_checks'
   ],
