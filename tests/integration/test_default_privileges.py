@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from movement_profiles_cli.stack import schema
 from movement_profiles_cli.stack.local_stack import BASELINE_SQL, LocalStack
 from movement_profiles_cli.stack.state import ADMIN_USER, StackState
 from tests.support.users import create_auth_users
@@ -51,21 +50,8 @@ def scratch(local_stack: LocalStack) -> Iterator[str]:
 
 def install(local_stack: LocalStack, stack: StackState, database: str) -> None:
     """The migrations, exactly as `supabase db push` applies them: as `postgres`, by the CLI."""
-    result = subprocess.run(
-        [
-            local_stack.supabase_cli,
-            "migration",
-            "up",
-            "--include-all",
-            "--db-url",
-            stack.db_url(database=database),
-            "--workdir",
-            str(local_stack.project_dir),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "SUPABASE_TELEMETRY_DISABLED": "1", "DO_NOT_TRACK": "1"},
+    result = schema.migration_up(
+        local_stack.supabase_cli, stack.db_url(database=database), local_stack.project_dir
     )
     assert result.returncode == 0, result.stderr
 

@@ -88,21 +88,8 @@ class Schema:
     def migrate(self) -> None:
         """Apply pending migrations with the Supabase CLI, then have PostgREST reload its schema
         cache and its in-database settings."""
-        result = subprocess.run(
-            [
-                binaries.supabase_cli(self.project_dir),
-                "migration",
-                "up",
-                "--include-all",
-                "--db-url",
-                self.state.db_url(),
-                "--workdir",
-                str(self.supabase_project),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "SUPABASE_TELEMETRY_DISABLED": "1", "DO_NOT_TRACK": "1"},
+        result = migration_up(
+            binaries.supabase_cli(self.project_dir), self.state.db_url(), self.supabase_project
         )
         if result.returncode != 0:
             raise StackError(f"supabase migration up failed: {result.stderr.strip()}")
@@ -150,3 +137,24 @@ def _reloads_logged(log: Path) -> tuple[int, int]:
     except OSError:
         return (0, 0)
     return (text.count("Config reloaded"), text.count("Schema cache loaded"))
+
+
+def migration_up(supabase_cli: str, db_url: str, project: Path) -> subprocess.CompletedProcess[str]:
+    """`supabase migration up` of a project's pending migrations into the database at `db_url`,
+    as `supabase db push` applies them to a hosted project (telemetry off)."""
+    return subprocess.run(
+        [
+            supabase_cli,
+            "migration",
+            "up",
+            "--include-all",
+            "--db-url",
+            db_url,
+            "--workdir",
+            str(project),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "SUPABASE_TELEMETRY_DISABLED": "1", "DO_NOT_TRACK": "1"},
+    )
