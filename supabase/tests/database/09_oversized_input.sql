@@ -67,7 +67,8 @@ select throws_ok(
 )
 from oversized where name = 'nested 10,000 deep';
 
--- A few milliseconds is what the statement timeout and a shared pool can afford per request; the
+-- A few milliseconds is what the statement timeout and a shared pool can afford per request (the
+-- entry-by-entry walk this replaced took tens); reading the 125,000-entry value alone takes 1-3 ms. The
 -- CHECK itself takes microseconds now, parsing the body being the cost that remains. The value
 -- is read from the table inside the timed statement, as PostgREST's parsed body would be: the
 -- cast to the domain runs its CHECK and nothing else.
@@ -75,8 +76,8 @@ select cmp_ok(
   pg_temp.fastest_ms(
     format('select value::public.movement_profile_goal_list from oversized where name = %L', name)
   ),
-  '<', 2.0,
-  format('the CHECK of goals refuses %s in under 2 ms', name)
+  '<', 10.0,
+  format('the CHECK of goals refuses %s in under 10 ms', name)
 )
 from oversized
 order by name;
@@ -88,8 +89,8 @@ select cmp_ok(
          pg_catalog.enum_range(null::public.movement_profile_goal)::text[])
        from oversized where name = '125,000 entries' $$
   ),
-  '<', 2.0,
-  'assert_option_array refuses 125,000 entries in under 2 ms'
+  '<', 10.0,
+  'assert_option_array refuses 125,000 entries in under 10 ms'
 );
 
 select * from finish();
