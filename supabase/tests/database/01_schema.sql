@@ -363,8 +363,8 @@ select is_empty(
 select ok(
   (
     select language_.lanname = 'sql' and function_.proconfig is null and not function_.prosecdef
-      and function_.prosrc !~ '(^|[^.])\m(current_setting|strpos|text|check_component_request)\M\s*[(\[]'
-      and function_.prosrc ~ 'operator\(pg_catalog\.=\)' and function_.prosrc ~ 'operator\(pg_catalog\.>\)'
+      and function_.prosrc !~ '(^|[^.])\m(current_setting|text|check_component_request)\M\s*[(\[]'
+      and function_.prosrc ~ 'operator\(pg_catalog\.~~\)'
     from pg_catalog.pg_proc as function_
     join pg_catalog.pg_language as language_ on language_.oid = function_.prolang
     where function_.oid = 'movement_profiles_internal.check_request()'::regprocedure

@@ -7,7 +7,7 @@ create extension if not exists pgtap with schema extensions;
 -- Without public on the path, function names below print with their schema.
 set local search_path = extensions;
 
-select plan(20);
+select plan(23);
 
 -- Explicit privileges ---------------------------------------------------------------------------
 
@@ -156,6 +156,22 @@ select pg_temp.request('/%72pc/movement%5fprofile%5Foptions', '{"role": "anon"}'
 select is(
   pg_temp.timeout_after_check(), '250ms',
   'anon on the options function, however spelled, gets the component''s statement timeout'
+);
+select pg_temp.request('/rpc/movement_profile_options', '{"role": "anon"}');
+select is(
+  pg_temp.timeout_after_check(), '250ms',
+  'anon on the options function as spelled gets the component''s statement timeout'
+);
+-- The hook hands every path holding `movement_profile` or `%` to the rules; these are the host's.
+select pg_temp.request('/movement_profiles_archive', '{"role": "anon"}');
+select is(
+  pg_temp.timeout_after_check(), '8s',
+  'a host''s path that merely contains the component''s name is not judged'
+);
+select pg_temp.request('/caf%C3%A9_menu', '{"role": "anon"}');
+select is(
+  pg_temp.timeout_after_check(), '8s',
+  'a host''s path with a percent escape is not judged'
 );
 select pg_temp.request('/rpc%2Fmovement_profile_options', '{"role": "anon"}');
 select is(
