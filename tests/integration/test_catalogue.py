@@ -8,16 +8,20 @@ share the stack see the catalogue as shipped.
 from __future__ import annotations
 
 import collections
+import shutil
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 
+from movement_profiles_cli.stack.local_stack import LocalStack
 from movement_profiles_cli.stack.state import StackState
+from tests.support.databases import push_migrations, scratch_database
 from tests.support.users import StackUser
 
 pytestmark = pytest.mark.integration
@@ -195,3 +199,67 @@ def test_a_value_retired_while_users_write_it_ends_up_in_no_profile(
     assert statuses[204] > 0, statuses
     assert statuses[400] > 0, statuses
     assert set(statuses) <= {204, 400}, statuses
+
+
+def catalogue_of(stack: StackState, database: str) -> object:
+    with psycopg.connect(stack.db_url(database=database)) as connection:
+        row = connection.execute("select public.movement_profile_catalogue()").fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_an_exported_catalogue_is_a_migration_that_gives_another_environment_the_same_catalogue(
+    stack: StackState,
+    local_stack: LocalStack,
+    admin: httpx.Client,
+    field: str,
+    tmp_path: Path,
+) -> None:
+    # The recommended workflow: change the catalogue in one place, export it as a migration, and
+    # let the Supabase CLI apply it to the next environment after the component's migrations.
+    relabelled = admin.post(
+        "/rpc/movement_profile_relabel", json={"field": field, "value": "b", "label": "Bee"}
+    )
+    assert relabelled.status_code == 200, relabelled.text
+    exported = admin.post("/rpc/movement_profile_catalogue_sql")
+    assert exported.status_code == 200, exported.text
+    project = tmp_path / "project"
+    migrations = project / "supabase" / "migrations"
+    shutil.copytree(local_stack.project_dir / "supabase" / "migrations", migrations)
+    shutil.copy(local_stack.project_dir / "supabase" / "config.toml", project / "supabase")
+    newest = max(path.name.split("_")[0] for path in migrations.glob("*.sql"))
+    export_file = migrations / f"{int(newest) + 1}_movement_profiles_catalogue.sql"
+    export_file.write_text(exported.json())
+
+    with scratch_database(local_stack) as other:
+        push_migrations(local_stack, stack, other, project)
+        here = admin.post("/rpc/movement_profile_catalogue").json()
+        assert catalogue_of(stack, other) == here
+        assert field in {entry["name"] for entry in here["fields"]}
+
+        # Applied again, it changes nothing; it records what it changed, and only that.
+        with psycopg.connect(stack.db_url(database=other)) as connection:
+            again = connection.execute(exported.json()).fetchone()
+            recorded = connection.execute(
+                "select action, field from movement_profiles_internal.catalogue_changes"
+            ).fetchall()
+        assert again == ({"changes": 0},)
+        assert recorded == [("apply_field", field)]
+
+
+def test_applying_a_catalogue_that_drops_a_held_value_is_refused_unless_asked(
+    stack: StackState, admin: httpx.Client, field: str, make_user: Callable[[], StackUser]
+) -> None:
+    assert create_profile(stack, make_user(), {field: ["c"]}).status_code == 201
+    wanted = admin.post("/rpc/movement_profile_catalogue").json()
+    for entry in wanted["fields"]:
+        if entry["name"] == field:
+            entry["values"] = [value for value in entry["values"] if value["value"] != "c"]
+    refused = admin.post("/rpc/movement_profile_apply_catalogue", json={"catalogue": wanted})
+    assert refused.status_code == 409
+    assert refused.json()["message"] == '"c" is held by 1 movement profile'
+    applied = admin.post(
+        "/rpc/movement_profile_apply_catalogue", json={"catalogue": wanted, "profiles": "remove"}
+    )
+    assert applied.json() == {"changes": 1}
+    assert admin.post("/rpc/movement_profile_catalogue").json() == wanted
