@@ -4,7 +4,7 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions;
 
-select plan(30);
+select plan(31);
 
 -- The error a statement raises, as PostgREST would report it.
 create function pg_temp.error_of(statement text) returns jsonb
@@ -138,6 +138,28 @@ select is(
   (select pg_catalog.count(*)::integer from public.movement_profiles where custom_fields @> '{"injuries": ["knee"]}'),
   1, 'a filter on a later field finds its profiles'
 );
+
+create function pg_temp.plan_of(statement text) returns text
+language plpgsql
+as $$
+declare
+  line text;
+  plan text := '';
+begin
+  for line in execute 'explain (costs off) ' || statement loop
+    plan := plan || line || E'\n';
+  end loop;
+  return plan;
+end
+$$;
+grant execute on function pg_temp.plan_of(text) to service_role;
+set local enable_seqscan = off;
+select matches(
+  pg_temp.plan_of($$ select user_id from public.movement_profiles where custom_fields @> '{"injuries": ["knee"]}' $$),
+  'movement_profiles_custom_fields_idx',
+  'a filter on a later field can use the GIN index on custom_fields'
+);
+reset enable_seqscan;
 
 -- Retiring and removing: nothing invalid stays, nothing is lost unasked --------------------------
 
