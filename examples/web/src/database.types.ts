@@ -15,6 +15,7 @@ export type Database = {
       movement_profiles: {
         Row: {
           created_at: string
+          custom_fields: NonNullable<Json>
           goals: NonNullable<Json>
           id: string
           training_preferences: NonNullable<Json>
@@ -23,6 +24,7 @@ export type Database = {
         }
         Insert: {
           created_at?: string
+          custom_fields?: NonNullable<Json>
           goals: NonNullable<Json>
           id?: string
           training_preferences: NonNullable<Json>
@@ -31,6 +33,7 @@ export type Database = {
         }
         Update: {
           created_at?: string
+          custom_fields?: NonNullable<Json>
           goals?: NonNullable<Json>
           id?: string
           training_preferences?: NonNullable<Json>
@@ -44,8 +47,53 @@ export type Database = {
       [_ in never]: never
     }
     Functions: {
+      movement_profile_add_field: {
+        Args: {
+          allowed_values?: string[]
+          description?: string
+          field: string
+          label: string
+          required?: boolean
+        }
+        Returns: Json
+      }
+      movement_profile_add_value: {
+        Args: {
+          description?: string
+          field: string
+          label?: string
+          value: string
+        }
+        Returns: Json
+      }
+      movement_profile_catalogue: {
+        Args: Record<PropertyKey, never>
+        Returns: Json
+      }
       movement_profile_options: {
         Args: Record<PropertyKey, never>
+        Returns: Json
+      }
+      movement_profile_relabel: {
+        Args: {
+          description?: string
+          field: string
+          label: string
+          value?: string
+        }
+        Returns: Json
+      }
+      movement_profile_remove_field: {
+        Args: { field: string; profiles?: string }
+        Returns: Json
+      }
+      movement_profile_retire_value: {
+        Args: {
+          field: string
+          profiles?: string
+          replacement?: string
+          value: string
+        }
         Returns: Json
       }
     }
@@ -56,6 +104,7 @@ export type Database = {
         | "improve_endurance"
         | "rehab"
         | "general_health"
+        | "e2e_mobility"
       movement_profile_training_preference:
         | "strength_training"
         | "running"
@@ -196,6 +245,7 @@ export const Constants = {
         "improve_endurance",
         "rehab",
         "general_health",
+        "e2e_mobility",
       ],
       movement_profile_training_preference: [
         "strength_training",
@@ -209,29 +259,56 @@ export const Constants = {
   },
 } as const
 
-// Frontend aliases. Each jsonb column below is held by its CHECK constraint to an array of
-// the enum's values, so it is typed as that array instead of `Json`.
+// Frontend aliases. A built-in field is a column holding a JSON array of its values; every
+// other field of the catalogue is an entry of custom_fields. The allowed values are data
+// (rpc("movement_profile_catalogue")), not types: an admin adds a field or a value at run
+// time, and these types do not change.
+
+/** The fields with a column of their own (the catalogue's `built_in` fields). */
+export type MovementProfileBuiltInField = "goals" | "training_preferences"
+/** custom_fields: every other field of the catalogue, by name, with its chosen values. */
+export type MovementProfileCustomFields = { [field: string]: string[] }
 
 /** A row of public.movement_profiles as the API returns it. */
-export type MovementProfile = Omit<Tables<"movement_profiles">, "goals" | "training_preferences"> & {
-  goals: Enums<"movement_profile_goal">[]
-  training_preferences: Enums<"movement_profile_training_preference">[]
+export type MovementProfile = Omit<Tables<"movement_profiles">, "custom_fields" | "goals" | "training_preferences"> & {
+  custom_fields: MovementProfileCustomFields
+  goals: string[]
+  training_preferences: string[]
 }
 /** What a signed-in user (role authenticated) is granted to send to create a row. */
 export type MovementProfileInsert = Pick<TablesInsert<"movement_profiles">, "user_id"> & {
-  goals: Enums<"movement_profile_goal">[]
-  training_preferences: Enums<"movement_profile_training_preference">[]
+  custom_fields?: MovementProfileCustomFields
+  goals: string[]
+  training_preferences: string[]
 }
 /** What a signed-in user (role authenticated) is granted to send to update a row. */
 export type MovementProfileUpdate = Pick<TablesUpdate<"movement_profiles">, never> & {
-  goals?: Enums<"movement_profile_goal">[]
-  training_preferences?: Enums<"movement_profile_training_preference">[]
+  custom_fields?: MovementProfileCustomFields
+  goals?: string[]
+  training_preferences?: string[]
 }
-export type MovementProfileGoal = Enums<"movement_profile_goal">
-export type MovementProfileTrainingPreference = Enums<"movement_profile_training_preference">
 
-/** What `rpc("movement_profile_options")` returns: the allowed values, in their order. */
-export type MovementProfileOptions = {
-  goals: Enums<"movement_profile_goal">[]
-  training_preferences: Enums<"movement_profile_training_preference">[]
+/** What `rpc("movement_profile_options")` returns: every field's allowed values, in order. */
+export type MovementProfileOptions = Record<MovementProfileBuiltInField, string[]> & {
+  [field: string]: string[]
+}
+
+/** What `rpc("movement_profile_catalogue")` returns: every field, in display order. */
+export type MovementProfileCatalogue = {
+  fields: MovementProfileCatalogueField[]
+}
+/** A field of the catalogue: its values are the active ones, in display order. */
+export type MovementProfileCatalogueField = {
+  name: string
+  label: string
+  description: string
+  required: boolean
+  built_in: boolean
+  values: MovementProfileCatalogueValue[]
+}
+/** An allowed value of a field, and what people read for it. */
+export type MovementProfileCatalogueValue = {
+  value: string
+  label: string
+  description: string
 }
