@@ -36,6 +36,29 @@ FRESH_FIRST = 1_000_001
 LOAD_THREADS = 2
 
 
+@dataclass(frozen=True)
+class Bodies:
+    """What a POST creates and what successive PATCHes write (two, so each really changes the
+    row), as JSON: the same for wrk and pgbench."""
+
+    post: dict[str, Any]
+    patches: tuple[dict[str, Any], dict[str, Any]]
+
+
+#: The contract's request bodies: the two built-in fields.
+BUILT_IN_BODIES = Bodies(
+    post={
+        "training_preferences": ["strength_training", "yoga"],
+        "goals": ["build_muscle", "rehab"],
+    },
+    patches=({"goals": ["rehab", "lose_fat"]}, {"goals": ["build_muscle", "general_health"]}),
+)
+
+
+def compact(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"))
+
+
 class MeasurementError(RuntimeError):
     """A run that cannot count: failed requests, a tool failing, fresh users running out."""
 
@@ -186,6 +209,7 @@ class Bench:
         connections: int | None = None,
         content_profile: str = "",
         api: str = "postgrest",
+        bodies: Bodies = BUILT_IN_BODIES,
     ) -> Callable[[], Run]:
         """wrk with bench/wrk/profiles.lua (its header describes the modes)."""
         connections = connections or self.connections
@@ -200,6 +224,7 @@ class Bench:
                 self.state.anon_key if mode != "fixed" else self.state.service_role_key,
             ),
             *(str(threads), content_profile, api),
+            *(compact(bodies.post), *(compact(patch) for patch in bodies.patches)),
         ]
 
         def run() -> Run:
@@ -219,7 +244,9 @@ class Bench:
 
         return run
 
-    def pgbench(self, operation: str, table: str = TABLE) -> Callable[[], Run]:
+    def pgbench(
+        self, operation: str, table: str = TABLE, bodies: Bodies = BUILT_IN_BODIES
+    ) -> Callable[[], Run]:
         """pgbench running the transaction PostgREST runs for a POST or PATCH of `table`, as
         `authenticator` with prepared statements (as PostgREST does), the pre-request check
         included when the stack configures one."""
@@ -233,6 +260,7 @@ class Bench:
             USERS_PER_CLIENT=str(users // self.connections),
             PRE_REQUEST=self.pre_request_sql(),
             **request_claims_sql(self.state),
+            **body_sql(operation, bodies),
         )
 
         def run() -> Run:
@@ -337,6 +365,28 @@ def render_pgbench(operation: str, **placeholders: str) -> str:
     if missing := sorted(set(re.findall(r"@([A-Z_]+)@", body))):
         raise MeasurementError(f"pgbench/{operation}.sql: no value for {', '.join(missing)}")
     return text
+
+
+def body_sql(operation: str, bodies: Bodies) -> dict[str, str]:
+    """The placeholders of a pgbench script that spell its body as PostgREST 12.0.2 does: the
+    payload's keys, sorted, as the INSERT's columns or the UPDATE's assignments, each read from
+    json_to_recordset as jsonb."""
+    body = bodies.post if operation == "post" else bodies.patches[0]
+    columns = sorted(body)
+    quoted = [f'"{column}"' for column in columns]
+
+    def literal(value: dict[str, Any]) -> str:
+        return "'" + compact(value).replace("'", "''") + "'"
+
+    return {
+        "COLUMNS": ", ".join(quoted),
+        "BODY_COLUMNS": ", ".join(f'"pgrst_body".{column}' for column in quoted),
+        "RECORD": ", ".join(f"{column} jsonb" for column in quoted),
+        "ASSIGNMENTS": ", ".join(f'{column} = "pgrst_body".{column}' for column in quoted),
+        "POST_BODY": literal(bodies.post),
+        "PATCH_BODY_A": literal(bodies.patches[0]),
+        "PATCH_BODY_B": literal(bodies.patches[1]),
+    }
 
 
 def request_claims_sql(state: StackState) -> dict[str, str]:

@@ -1,7 +1,8 @@
 -- wrk script for the /movement-profiles contract, as a frontend (supabase-js) sends it.
 --
 --   wrk -t2 -c16 -d5s -s bench/wrk/profiles.lua <base URL>/movement_profiles -- \
---       <mode> <users file> <apikey> <threads> [content profile] [api]
+--       <mode> <users file> <apikey> <threads> <content profile> <api> <post body> <patch body>
+--       <other patch body>
 --
 -- mode: get | post | patch | fixed
 --   get, patch  round-robin over the users file ("<user id> <access token>" per line); each
@@ -15,6 +16,8 @@
 -- api: "postgrest" (the default) or "story": the same requests in the story's REST design
 --      (bench/story_service.py), GET and PUT /movement-profiles/<user id> and POST
 --      /movement-profiles, with the same bodies and tokens and no apikey; patch mode sends PUT.
+-- bodies: what a POST sends, and the two bodies successive PATCHes alternate (so each really
+--         changes the row); bench/measure.py writes them, the same as pgbench's.
 --
 -- done() prints one JSON line that bench/measure.py parses.
 
@@ -26,12 +29,6 @@ function setup(thread)
 end
 
 local OBJECT = "application/vnd.pgrst.object+json"
--- Two bodies so successive PATCHes really change the row (the trigger runs either way).
-local PATCH_BODIES = {
-  '{"goals":["rehab","lose_fat"]}',
-  '{"goals":["build_muscle","general_health"]}',
-}
-local POST_BODY = '{"training_preferences":["strength_training","yoga"],"goals":["build_muscle","rehab"]}'
 
 function init(args)
   mode = args[1]
@@ -39,6 +36,8 @@ function init(args)
   local threads_total = tonumber(args[4])
   content_profile = args[5]
   api = (args[6] ~= nil and args[6] ~= "") and args[6] or "postgrest"
+  POST_BODY = args[7]
+  PATCH_BODIES = { args[8], args[9] }
   users = {}
   next_user = 1
   wrapped = 0

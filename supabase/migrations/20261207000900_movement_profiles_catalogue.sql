@@ -171,6 +171,44 @@ as $$
   )
 $$;
 
+-- custom_fields' fast CHECK as SQL, from the catalogue's custom fields in display order
+-- ([{"name", "required", "values"}, ...]): a JSON object with no other keys, each field absent
+-- (unless required) or an option list of its values. Built-in operators and constants only.
+create function movement_profiles_internal.custom_fields_check_sql(custom jsonb)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select pg_catalog.format(
+    'case when pg_catalog.jsonb_typeof(value) operator(pg_catalog.<>) %1$L then false '
+      'when (value operator(pg_catalog.-) %2$L::text[]) operator(pg_catalog.<>) %3$L::jsonb then false '
+      'else %4$s end',
+    'object',
+    array(select field ->> 'name' from pg_catalog.jsonb_array_elements(custom) as f (field)),
+    '{}',
+    coalesce(
+      pg_catalog.string_agg(
+        pg_catalog.format(
+          case when (field ->> 'required')::boolean
+            then '((value operator(pg_catalog.?) %1$L) and (%2$s))'
+            else '((not (value operator(pg_catalog.?) %1$L)) or (%2$s))'
+          end,
+          field ->> 'name',
+          movement_profiles_internal.option_list_check_sql(
+            pg_catalog.format('(value operator(pg_catalog.->) %L)', field ->> 'name'),
+            array(select pg_catalog.jsonb_array_elements_text(field -> 'values')),
+            case when (field ->> 'required')::boolean then 1 else 0 end
+          )
+        ),
+        ' and ' order by position
+      ),
+      'true'
+    )
+  )
+  from pg_catalog.jsonb_array_elements(custom) with ordinality as f (field, position)
+$$;
+
 -- The slow path of custom_fields' CHECK: raises 23514 naming the field, as assert_option_array
 -- does for a built-in one. `fields` is the catalogue's custom fields in display order, as the
 -- CHECK holds them: [{"name": ..., "required": ..., "values": [...]}, ...].
@@ -294,35 +332,7 @@ begin
   execute pg_catalog.format(
     'alter domain public.movement_profile_custom_fields add constraint custom_fields_check check '
       '((%1$s) or movement_profiles_internal.assert_custom_fields(value, %2$L::jsonb))%3$s',
-    (
-      select pg_catalog.format(
-        'case when pg_catalog.jsonb_typeof(value) operator(pg_catalog.<>) %1$L then false '
-          'when (value operator(pg_catalog.-) %2$L::text[]) operator(pg_catalog.<>) %3$L::jsonb then false '
-          'else %4$s end',
-        'object',
-        array(select field ->> 'name' from pg_catalog.jsonb_array_elements(custom) as f (field)),
-        '{}',
-        coalesce(
-          pg_catalog.string_agg(
-            pg_catalog.format(
-              case when (field ->> 'required')::boolean
-                then '((value operator(pg_catalog.?) %1$L) and (%2$s))'
-                else '((not (value operator(pg_catalog.?) %1$L)) or (%2$s))'
-              end,
-              field ->> 'name',
-              movement_profiles_internal.option_list_check_sql(
-                pg_catalog.format('(value operator(pg_catalog.->) %L)', field ->> 'name'),
-                array(select pg_catalog.jsonb_array_elements_text(field -> 'values')),
-                case when (field ->> 'required')::boolean then 1 else 0 end
-              )
-            ),
-            ' and ' order by position
-          ),
-          'true'
-        )
-      )
-      from pg_catalog.jsonb_array_elements(custom) with ordinality as f (field, position)
-    ),
+    movement_profiles_internal.custom_fields_check_sql(custom),
     custom,
     not_valid
   );
@@ -1147,6 +1157,8 @@ comment on function movement_profiles_internal.catalogue_allowed_values(text) is
   'The active values of a catalogue field, in display order.';
 comment on function movement_profiles_internal.option_list_check_sql(text, text[], integer) is
   'The fast path of an option list''s CHECK, as SQL: built-in jsonb operators and constants only, the length first; true when value_expression is a JSON array of at least minimum distinct strings from allowed_values.';
+comment on function movement_profiles_internal.custom_fields_check_sql(jsonb) is
+  'The fast path of custom_fields'' CHECK, as SQL, for the given custom fields: built-in jsonb operators and constants only; false sends the value to assert_custom_fields, which names what is wrong.';
 comment on function movement_profiles_internal.catalogue_field_entry(text) is
   'A catalogue field as movement_profile_catalogue() lists it, with its active values.';
 comment on function movement_profiles_internal.catalogue_actor() is
@@ -1185,6 +1197,7 @@ comment on function movement_profiles_internal.remove_field(text, text) is
 -- platform's default privileges grant new functions in public to the API roles: revoked by name.
 revoke all on function movement_profiles_internal.catalogue_allowed_values(text) from public;
 revoke all on function movement_profiles_internal.option_list_check_sql(text, text[], integer) from public;
+revoke all on function movement_profiles_internal.custom_fields_check_sql(jsonb) from public;
 revoke all on function movement_profiles_internal.assert_custom_fields(jsonb, jsonb) from public;
 revoke all on function movement_profiles_internal.catalogue_field_entry(text) from public;
 revoke all on function movement_profiles_internal.catalogue_actor() from public;

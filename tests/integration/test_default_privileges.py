@@ -14,15 +14,14 @@ from __future__ import annotations
 import base64
 import json
 import time
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from movement_profiles_cli.stack import schema
-from movement_profiles_cli.stack.local_stack import BASELINE_SQL, LocalStack
-from movement_profiles_cli.stack.state import ADMIN_USER, StackState
+from movement_profiles_cli.stack.local_stack import LocalStack
+from movement_profiles_cli.stack.state import StackState
+from tests.support.databases import push_migrations, scratch_database
 from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
@@ -38,22 +37,12 @@ HOST_REVOKES = (
 
 @pytest.fixture
 def scratch(local_stack: LocalStack) -> Iterator[str]:
-    """A database of its own on the platform baseline, dropped afterwards."""
-    name = f"guest_{uuid.uuid4().hex[:8]}"
-    local_stack.psql("--command", f"create database {name} owner postgres", user=ADMIN_USER)
-    try:
-        local_stack.psql("--file", str(BASELINE_SQL), database=name, user=ADMIN_USER)
+    with scratch_database(local_stack) as name:
         yield name
-    finally:
-        local_stack.psql("--command", f"drop database {name} with (force)", user=ADMIN_USER)
 
 
 def install(local_stack: LocalStack, stack: StackState, database: str) -> None:
-    """The migrations, exactly as `supabase db push` applies them: as `postgres`, by the CLI."""
-    result = schema.migration_up(
-        local_stack.supabase_cli, stack.db_url(database=database), local_stack.project_dir
-    )
-    assert result.returncode == 0, result.stderr
+    push_migrations(local_stack, stack, database)
 
 
 def as_api_role(db: Database, claims: dict[str, object], path: str) -> None:

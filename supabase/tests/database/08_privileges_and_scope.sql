@@ -7,7 +7,7 @@ create extension if not exists pgtap with schema extensions;
 -- Without public on the path, function names below print with their schema.
 set local search_path = extensions;
 
-select plan(23);
+select plan(25);
 
 -- Explicit privileges ---------------------------------------------------------------------------
 
@@ -98,7 +98,7 @@ select is(
     'assert_custom_fields', 'assert_option_array', 'auth_user_exists', 'catalogue_actor',
     'catalogue_allowed_values', 'catalogue_field', 'catalogue_field_entry',
     'check_catalogue_name', 'check_component_request', 'check_request', 'component_path',
-    'count_profiles', 'default_label', 'field_assignment', 'field_expression', 'lock_catalogue',
+    'count_profiles', 'custom_fields_check_sql', 'default_label', 'field_assignment', 'field_expression', 'lock_catalogue',
     'movement_profiles_before_update', 'option_list_check_sql', 'profile_count', 'put_value',
     'quote_for_message', 'record_catalogue_change', 'refresh_option_list_checks', 'remove_field',
     'retire_value', 'take_value_out', 'update_profiles'
@@ -183,6 +183,16 @@ select pg_temp.request('/rpc/movement_profile_options', '{"role": "anon"}');
 select is(
   pg_temp.timeout_after_check(), '250ms',
   'anon on the options function as spelled gets the component''s statement timeout'
+);
+select pg_temp.request('/rpc/movement_profile_catalogue', '{"role": "anon"}');
+select is(
+  pg_temp.timeout_after_check(), '250ms',
+  'every function of the component is its path: anon reading the catalogue gets its statement timeout'
+);
+select pg_temp.request('/rpc/movement%5Fprofile_add_field', '{"role": "anon"}');
+select is(
+  pg_temp.timeout_after_check(), '250ms',
+  'and so under any spelling PostgREST routes there'
 );
 -- The hook hands every path holding `movement_profile` or `%` to the rules; these are the host's.
 select pg_temp.request('/movement_profiles_archive', '{"role": "anon"}');
