@@ -18,7 +18,16 @@ import { chromium } from 'playwright-core';
 
 import { startWebServer } from '../../examples/web/serve.mjs';
 import { changedPixels } from './png.mjs';
-import { allowedValues, createUser, stackFromEnv, storedProfile, userToken } from './stack.mjs';
+import {
+  admin,
+  allowedValues,
+  catalogue,
+  createUser,
+  psql,
+  stackFromEnv,
+  storedProfile,
+  userToken,
+} from './stack.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts');
@@ -40,8 +49,8 @@ const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 375, height: 667 };
 /** The smallest control a finger hits reliably (WCAG 2.5.5), in CSS pixels. */
 const TARGET = 44;
+/** The built-in fields: every test below fills them in; other fields may be there too. */
 const FIELDS = ['training_preferences', 'goals'];
-const LEGENDS = { training_preferences: 'Training preferences', goals: 'Goals' };
 const STORAGE_KEY = 'movement-profiles.session';
 
 const stack = stackFromEnv();
@@ -107,8 +116,28 @@ async function openPage(token, contextOptions = {}) {
   return page;
 }
 
-/** `strength_training` -> `Strength training`: the label a person reads for a value. */
-const labelOf = (value) => value.charAt(0).toUpperCase() + value.slice(1).replace(/_/g, ' ');
+/**
+ * The catalogue as the database holds it, read past the API; read again (`known = catalogue()`)
+ * after a test changes it.
+ */
+let known = catalogue();
+
+/** The legend a person reads for a field: its label in the catalogue. */
+function legendOf(field) {
+  const entry = known.fields.find(({ name }) => name === field);
+  if (!entry) throw new Error(`no field ${field} in the catalogue`);
+  return entry.label;
+}
+
+/**
+ * The label a person reads for a value: the catalogue's; for a value the catalogue does not hold
+ * (a tampered page's), the catalogue's default, `strength_training` -> `Strength training`.
+ */
+function labelOf(field, value) {
+  const entry = known.fields.find(({ name }) => name === field);
+  const found = entry?.values.find((item) => item.value === value);
+  return found?.label ?? value.charAt(0).toUpperCase() + value.slice(1).replace(/_/g, ' ');
+}
 
 /**
  * A field's checkbox as a person (or a screen reader) finds it: by the group's legend and the
@@ -117,13 +146,20 @@ const labelOf = (value) => value.charAt(0).toUpperCase() + value.slice(1).replac
  */
 function checkbox(page, field, value) {
   return page
-    .getByRole('group', { name: LEGENDS[field], exact: true })
-    .getByRole('checkbox', { name: labelOf(value), exact: true });
+    .getByRole('group', { name: legendOf(field), exact: true })
+    .getByRole('checkbox', { name: labelOf(field, value), exact: true });
+}
+
+/** The fields the page shows, by name, in its order. @param {import('playwright-core').Page} page */
+async function shownFields(page) {
+  return page.$$eval('#fields > fieldset', (groups) =>
+    groups.map((group) => group.getAttribute('data-field')),
+  );
 }
 
 /** @param {import('playwright-core').Page} page */
 async function checkedValues(page, field) {
-  return page.$$eval(`#${field} input[type="checkbox"]:checked`, (boxes) =>
+  return page.$$eval(`#field-${field} input[type="checkbox"]:checked`, (boxes) =>
     boxes.map((box) => box.value),
   );
 }
@@ -133,7 +169,7 @@ async function checkedValues(page, field) {
  * @param {import('playwright-core').Page} page
  */
 async function choose(page, field, values, { tap = false } = {}) {
-  for (const value of await page.$$eval(`#${field} input[type="checkbox"]`, (boxes) =>
+  for (const value of await page.$$eval(`#field-${field} input[type="checkbox"]`, (boxes) =>
     boxes.map((box) => box.value),
   )) {
     const box = checkbox(page, field, value);
@@ -166,7 +202,7 @@ async function save(page, press = () => page.click('#save')) {
 
 /** @param {import('playwright-core').Page} page */
 async function fieldError(page, field) {
-  return page.$eval(`#${field}`, (group) => {
+  return page.$eval(`#field-${field}`, (group) => {
     const box = group.querySelector('.field-error');
     const describedBy = (group.getAttribute('aria-describedby') ?? '').split(/\s+/);
     return {
@@ -325,7 +361,7 @@ describe('examples/web against the stack', () => {
     const askedFor = new Promise((resolve) => {
       asked = resolve;
     });
-    await loading.route('**/rest/v1/rpc/movement_profile_options*', async (route) => {
+    await loading.route('**/rest/v1/rpc/movement_profile_catalogue*', async (route) => {
       asked(undefined);
       await held;
       await route.continue();
@@ -345,26 +381,60 @@ describe('examples/web against the stack', () => {
     await context.close();
   });
 
-  test('the checkboxes are built from whatever movement_profile_options() returns', async () => {
-    // A value the page has never heard of, as after a migration adds one: it appears, labelled.
+  test('the form is built from whatever movement_profile_catalogue() returns', async () => {
+    // A value and a field the page has never heard of: they appear with the catalogue's labels
+    // (not ones derived from the names), a value's description describes its checkbox, and a
+    // required field says so.
     const context = await browser.newContext({ viewport: DESKTOP });
     const tampered = await context.newPage();
     tampered.on('pageerror', (error) => pageErrors.push(error.message));
-    await tampered.route('**/rest/v1/rpc/movement_profile_options*', async (route) => {
+    await tampered.route('**/rest/v1/rpc/movement_profile_catalogue*', async (route) => {
       const response = await route.fetch();
-      const options = await response.json();
-      options.goals.push('martial_arts');
-      await route.fulfill({ response, json: options });
+      const answer = await response.json();
+      answer.fields
+        .find(({ name }) => name === 'goals')
+        .values.push({
+          value: 'martial_arts',
+          label: 'Kickboxing',
+          description: 'Any striking art',
+        });
+      answer.fields.push({
+        name: 'sleep',
+        label: 'Your sleep',
+        description: 'How you sleep most nights.',
+        required: true,
+        built_in: false,
+        values: [{ value: 'under_six_hours', label: 'Less than 6 hours', description: '' }],
+      });
+      await route.fulfill({ response, json: answer });
     });
     await tampered.goto(`${web.url}/#access_token=${userToken(createUser())}`);
     await tampered.waitForSelector('form[data-ready="true"]');
-    const goals = await tampered.$$eval('#goals input', (boxes) => boxes.map((box) => box.value));
+    const goals = await tampered.$$eval('#field-goals input', (boxes) =>
+      boxes.map((box) => box.value),
+    );
     assert.deepEqual(goals, [...allowedValues().goals, 'martial_arts']);
-    assert.equal(await checkbox(tampered, 'goals', 'martial_arts').count(), 1);
+    const kickboxing = tampered
+      .getByRole('group', { name: legendOf('goals'), exact: true })
+      .getByRole('checkbox', { name: 'Kickboxing', exact: true });
+    assert.equal(await kickboxing.count(), 1);
     assert.equal(
-      await tampered.getByRole('checkbox', { name: 'Martial arts', exact: true }).count(),
+      await kickboxing.evaluate(
+        (box) => document.getElementById(box.getAttribute('aria-describedby') ?? '')?.textContent,
+      ),
+      'Any striking art',
+    );
+    assert.deepEqual((await shownFields(tampered)).slice(-1), ['sleep']);
+    const sleep = tampered.getByRole('group', { name: 'Your sleep', exact: true });
+    assert.equal(
+      await sleep.getByRole('checkbox', { name: 'Less than 6 hours', exact: true }).count(),
       1,
     );
+    assert.equal(
+      await tampered.textContent('#help-sleep'),
+      'How you sleep most nights. Required: choose at least one.',
+    );
+    await inspectState(tampered, 'catalogue-labels', { widths: [PHONE] });
     await context.close();
   });
 
@@ -373,27 +443,41 @@ describe('examples/web against the stack', () => {
     assert.equal(new URL(page.url()).hash, '', 'the token is removed from the address bar');
     assert.equal(await page.locator('select').count(), 0, 'no <select multiple> any more');
     assert.equal(await page.isVisible('#loading'), false);
-    const allowed = allowedValues();
-    for (const field of FIELDS) {
-      const group = page.getByRole('group', { name: LEGENDS[field], exact: true });
-      assert.equal(await group.count(), 1, `a group named "${LEGENDS[field]}"`);
+    known = catalogue();
+    // Every field of the catalogue, in its order: the two built-in ones first.
+    assert.deepEqual(
+      await shownFields(page),
+      known.fields.map(({ name }) => name),
+    );
+    assert.deepEqual(await shownFields(page).then((shown) => shown.slice(0, 2)), FIELDS);
+    for (const { name: field, label, description, required, values } of known.fields) {
+      const group = page.getByRole('group', { name: label, exact: true });
+      assert.equal(await group.count(), 1, `a group named "${label}"`);
       assert.equal(await group.evaluate((element) => element.tagName), 'FIELDSET');
-      assert.equal(await page.textContent(`#${field} > legend`), LEGENDS[field]);
-      const values = await page.$$eval(`#${field} input`, (boxes) =>
-        boxes.map((box) => `${box.type}:${box.name}:${box.value}`),
+      assert.equal(await page.textContent(`#field-${field} > legend`), label);
+      const requirement = required ? 'Required: choose at least one.' : 'Optional.';
+      assert.equal(
+        await page.textContent(`#help-${field}`),
+        description ? `${description} ${requirement}` : requirement,
+      );
+      const boxes = await page.$$eval(`#field-${field} input`, (inputs) =>
+        inputs.map((box) => `${box.type}:${box.name}:${box.value}`),
       );
       assert.deepEqual(
-        values,
-        allowed[field].map((value) => `checkbox:${field}:${value}`),
+        boxes,
+        values.map(({ value }) => `checkbox:${field}:${value}`),
       );
-      for (const value of allowed[field]) {
-        assert.equal(await checkbox(page, field, value).count(), 1, `${field}: ${labelOf(value)}`);
+      for (const { value, label: valueLabel } of values) {
+        assert.equal(await checkbox(page, field, value).count(), 1, `${field}: ${valueLabel}`);
       }
       assert.deepEqual(await checkedValues(page, field), []);
       assert.equal((await fieldError(page, field)).groupInvalid, false);
     }
-    // The labels people read, spelled out once rather than only derived.
-    assert.equal(await checkbox(page, 'training_preferences', 'strength_training').count(), 1);
+    // The labels people read, spelled out once rather than only looked up.
+    assert.equal(
+      await page.getByRole('group', { name: 'Training preferences', exact: true }).count(),
+      1,
+    );
     assert.equal(
       await page.getByRole('checkbox', { name: 'Strength training', exact: true }).count(),
       1,
@@ -445,12 +529,12 @@ describe('examples/web against the stack', () => {
   test("an invalid value forced through the page shows the database's message in its field, announced", async () => {
     const before = storedProfile(ada);
     // A tampered page: a checkbox for a value the database does not allow, checked and sent.
-    await page.$eval('#training_preferences .choices', (choices) => {
+    await page.$eval('#field-training_preferences .choices', (choices) => {
       const box = Object.assign(document.createElement('input'), {
         type: 'checkbox',
         name: 'training_preferences',
         value: 'dance',
-        id: 'training_preferences-dance',
+        id: 'choice-training_preferences-dance',
       });
       const text = Object.assign(document.createElement('span'), {
         className: 'choice-label',
@@ -486,7 +570,7 @@ describe('examples/web against the stack', () => {
     );
     assert.equal(
       await page.evaluate(() => document.activeElement?.closest('fieldset')?.id),
-      'training_preferences',
+      'field-training_preferences',
     );
     const goals = await fieldError(page, 'goals');
     assert.equal(goals.visible, false);
@@ -670,11 +754,11 @@ describe('with the keyboard alone', () => {
 
   test('Tab, Space and Enter create a profile', async () => {
     page = await openPage(userToken(kay));
-    await tabTo('training_preferences-running');
+    await tabTo('choice-training_preferences-running');
     await press('Space');
-    await tabTo('training_preferences-yoga');
+    await tabTo('choice-training_preferences-yoga');
     await press('Space');
-    await tabTo('goals-improve_endurance');
+    await tabTo('choice-goals-improve_endurance');
     await press('Space');
     await page.screenshot({ path: path.join(ARTIFACTS, 'frontend-keyboard-checkbox-1280.png') });
     await tabTo('save');
@@ -689,12 +773,11 @@ describe('with the keyboard alone', () => {
   });
 
   test('the tab order is the reading order, and every control shows its focus', async () => {
-    const allowed = allowedValues();
-    const order = [
-      ...allowed.training_preferences.map((value) => `training_preferences-${value}`),
-      ...allowed.goals.map((value) => `goals-${value}`),
-    ];
-    // The first pass went from the top of the page to Save, leaving each checkbox once.
+    const order = Object.entries(allowedValues()).flatMap(([field, values]) =>
+      values.map((value) => `choice-${field}-${value}`),
+    );
+    // The first pass went from the top of the page to Save, leaving each checkbox once, field
+    // after field in the catalogue's order.
     assert.deepEqual(
       visited.map(({ id }) => id),
       order,
@@ -704,15 +787,18 @@ describe('with the keyboard alone', () => {
   test('Tab, Space and Enter fix an error and update the profile', async () => {
     const before = storedProfile(kay);
     // From Save onwards: past Sign out, out of the page and round to the top again.
-    await tabTo('goals-improve_endurance', 60);
-    assert.ok(visited.some(({ id }) => id === 'sign-out'), 'Sign out was passed, focus shown');
+    await tabTo('choice-goals-improve_endurance', 60);
+    assert.ok(
+      visited.some(({ id }) => id === 'sign-out'),
+      'Sign out was passed, focus shown',
+    );
     await press('Space');
     await tabTo('save');
     const refused = await save(page, () => press('Enter'));
     assert.equal(refused.status(), 400);
     assert.equal((await fieldError(page, 'goals')).visible, true);
     // Focus went to the field to fix: its first checkbox.
-    assert.equal((await focused())?.id, 'goals-build_muscle');
+    assert.equal((await focused())?.id, 'choice-goals-build_muscle');
     await press('Space');
     await tabTo('save');
     const response = await save(page, () => press('Enter'));
@@ -750,6 +836,255 @@ describe('on a phone (375×667, touch)', () => {
     assert.equal(updated.status(), 200);
     assert.deepEqual(storedProfile(lin).goals, ['general_health']);
     await inspectState(page, 'phone-profile', { widths: [PHONE] });
+    await page.context().close();
+  });
+});
+
+describe('a catalogue change while the page is served: a reload shows it, nothing rebuilt', () => {
+  // Names of this test's own, so that a catalogue another suite left on the stack is not touched.
+  const FIELD = 'e2e_injuries';
+  const GOAL = 'e2e_mobility';
+  const mia = createUser();
+  /** @type {import('playwright-core').Page} */
+  let page;
+  /** The page's script before the change: the same bytes must serve the changed catalogue. */
+  let scriptBefore = '';
+
+  const exists = (sql) => psql(`select exists (${sql})`) === 't';
+  /**
+   * Undoes this test's change, also what an interrupted run left: the admin's own way, profiles
+   * holding the field or the value losing them.
+   */
+  function undo() {
+    if (exists(`select from movement_profiles_internal.catalogue_fields where name = '${FIELD}'`)) {
+      admin('movement_profile_remove_field', { field: FIELD, profiles: 'remove' });
+    }
+    const goal = `select from movement_profiles_internal.catalogue_values
+      where field = 'goals' and value = '${GOAL}' and retired_at is null`;
+    if (exists(goal)) {
+      admin('movement_profile_retire_value', { field: 'goals', value: GOAL, profiles: 'remove' });
+    }
+    known = catalogue();
+  }
+  before(undo);
+  after(undo);
+
+  const script = async () => (await fetch(`${web.url}/app.js`)).text();
+  /** @param {import('playwright-core').Page} shown */
+  async function reload(shown) {
+    await shown.reload();
+    await shown.waitForSelector('form[data-ready="true"]');
+  }
+
+  test('before the change, the page shows the catalogue as it is', async () => {
+    scriptBefore = await script();
+    page = await openPage(userToken(mia));
+    assert.equal((await shownFields(page)).includes(FIELD), false);
+    assert.equal(await page.locator(`#choice-goals-${GOAL}`).count(), 0);
+    await choose(page, 'training_preferences', ['running']);
+    await choose(page, 'goals', ['build_muscle']);
+    assert.equal((await save(page)).status(), 201);
+    assert.deepEqual(storedProfile(mia).custom_fields, {});
+  });
+
+  test('an admin adds a field with its values, and a value to goals, each in one SQL call', () => {
+    const added = admin('movement_profile_add_field', {
+      field: FIELD,
+      label: 'Injuries',
+      description: 'Anything to train around.',
+      required: false,
+      allowed_values: ['knee', 'shoulder', 'lower_back'],
+    });
+    assert.deepEqual(added, {
+      name: FIELD,
+      label: 'Injuries',
+      description: 'Anything to train around.',
+      required: false,
+      built_in: false,
+      values: [
+        { value: 'knee', label: 'Knee', description: '' },
+        { value: 'shoulder', label: 'Shoulder', description: '' },
+        { value: 'lower_back', label: 'Lower back', description: '' },
+      ],
+    });
+    admin('movement_profile_add_value', { field: 'goals', value: GOAL, label: 'Mobility' });
+    known = catalogue();
+  });
+
+  test('after a reload the new field is a fieldset, with its labels; goals has the new value', async () => {
+    await reload(page);
+    assert.equal(await script(), scriptBefore, 'the same script, not rebuilt for the change');
+    const shown = await shownFields(page);
+    assert.deepEqual(
+      shown,
+      known.fields.map(({ name }) => name),
+    );
+    assert.equal(shown.at(-1), FIELD, 'a new field comes last');
+    const group = page.getByRole('group', { name: 'Injuries', exact: true });
+    assert.equal(await group.count(), 1);
+    assert.equal(await page.textContent(`#field-${FIELD} > legend`), 'Injuries');
+    assert.equal(await page.textContent(`#help-${FIELD}`), 'Anything to train around. Optional.');
+    for (const label of ['Knee', 'Shoulder', 'Lower back']) {
+      const box = group.getByRole('checkbox', { name: label, exact: true });
+      assert.equal(await box.count(), 1, label);
+      assert.equal(await box.isChecked(), false, label);
+    }
+    const goals = await page.$$eval('#field-goals input', (boxes) => boxes.map((box) => box.value));
+    assert.equal(goals.at(-1), GOAL);
+    assert.equal(
+      await page
+        .getByRole('group', { name: legendOf('goals'), exact: true })
+        .getByRole('checkbox', { name: 'Mobility', exact: true })
+        .count(),
+      1,
+    );
+    // What was saved before the change is still checked.
+    assert.deepEqual(await checkedValues(page, 'training_preferences'), ['running']);
+    assert.deepEqual(await checkedValues(page, 'goals'), ['build_muscle']);
+    await inspectState(page, 'catalogue-new-field');
+  });
+
+  test('values chosen in the new field are stored in custom_fields, the new goal in goals', async () => {
+    await choose(page, FIELD, ['knee', 'lower_back']);
+    await choose(page, 'goals', ['build_muscle', GOAL]);
+    const response = await save(page);
+    assert.equal(response.status(), 200);
+    assert.equal(await page.textContent('#status'), 'Profile saved.');
+    const stored = storedProfile(mia);
+    assert.deepEqual(stored.custom_fields, { [FIELD]: ['knee', 'lower_back'] });
+    assert.deepEqual(stored.goals, ['build_muscle', GOAL]);
+    assert.deepEqual(stored.training_preferences, ['running']);
+    // Filtered by the new field through the API, as a frontend would (custom_fields=cs.{...}).
+    const found = await page.evaluate(
+      async ({ apiUrl, anonKey, token, field }) => {
+        const filter = encodeURIComponent(JSON.stringify({ [field]: ['knee'] }));
+        const response = await fetch(
+          `${apiUrl}/rest/v1/movement_profiles?select=user_id&custom_fields=cs.${filter}`,
+          { headers: { apikey: anonKey, Authorization: `Bearer ${token}` } },
+        );
+        return response.json();
+      },
+      { apiUrl: stack.apiUrl, anonKey: stack.anonKey, token: userToken(mia), field: FIELD },
+    );
+    assert.deepEqual(found, [{ user_id: mia }]);
+    await reload(page);
+    assert.deepEqual(await checkedValues(page, FIELD), ['knee', 'lower_back']);
+    assert.deepEqual(await checkedValues(page, 'goals'), ['build_muscle', GOAL]);
+  });
+
+  test('a value the new field does not allow is refused in that field, with the allowed values', async () => {
+    const before = storedProfile(mia);
+    await page.$eval(
+      `#field-${FIELD} .choices`,
+      (choices, field) => {
+        const box = Object.assign(document.createElement('input'), {
+          type: 'checkbox',
+          name: field,
+          value: 'elbow',
+          id: `choice-${field}-elbow`,
+        });
+        const text = Object.assign(document.createElement('span'), {
+          className: 'choice-label',
+          textContent: 'Elbow',
+        });
+        const choice = Object.assign(document.createElement('label'), { className: 'choice' });
+        choice.htmlFor = box.id;
+        choice.append(box, text);
+        choices.append(choice);
+      },
+      FIELD,
+    );
+    await choose(page, FIELD, ['knee', 'elbow']);
+    const response = await save(page);
+    assert.equal(response.status(), 400);
+    const body = await response.json();
+    assert.equal(body.code, '23514');
+    assert.equal(body.hint, FIELD, 'hint names the field, not the custom_fields column');
+    const error = await fieldError(page, FIELD);
+    assert.equal(error.visible, true);
+    assert.equal(error.message, `${FIELD} contains an invalid value: "elbow"`);
+    assert.equal(error.details, 'Allowed values: knee, shoulder, lower_back');
+    assert.equal(error.groupInvalid, true);
+    assert.equal(error.describedByError, true);
+    assert.equal(await page.textContent('#status'), `Not saved: ${body.message} (see Injuries).`);
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.closest('fieldset')?.id),
+      `field-${FIELD}`,
+    );
+    assert.equal((await fieldError(page, 'goals')).visible, false);
+    assert.deepEqual(storedProfile(mia), before, 'nothing was stored');
+    await inspectState(page, 'catalogue-error');
+  });
+
+  test('a relabelled value shows its new label after a reload', async () => {
+    admin('movement_profile_relabel', {
+      field: FIELD,
+      value: 'lower_back',
+      label: 'Lower back or hips',
+    });
+    known = catalogue();
+    await reload(page);
+    const group = page.getByRole('group', { name: 'Injuries', exact: true });
+    assert.equal(await group.getByRole('checkbox', { name: 'Lower back', exact: true }).count(), 0);
+    const box = group.getByRole('checkbox', { name: 'Lower back or hips', exact: true });
+    assert.equal(await box.isChecked(), true);
+  });
+
+  test('clearing an optional field removes it from custom_fields', async () => {
+    await choose(page, FIELD, []);
+    assert.equal((await save(page)).status(), 200);
+    assert.deepEqual(storedProfile(mia).custom_fields, {});
+    await choose(page, FIELD, ['shoulder']);
+    assert.equal((await save(page)).status(), 200);
+    assert.deepEqual(storedProfile(mia).custom_fields, { [FIELD]: ['shoulder'] });
+  });
+
+  test('undone (field removed, value retired, profiles cleared): a page loaded before is told to reload, and after a reload both are gone', async () => {
+    // A new user's page, loaded while the field exists, fills it in but saves only after the undo.
+    const noor = createUser();
+    const stale = await openPage(userToken(noor));
+    await choose(stale, 'training_preferences', ['yoga']);
+    await choose(stale, 'goals', ['rehab']);
+    await choose(stale, FIELD, ['knee']);
+
+    const removed = admin('movement_profile_remove_field', { field: FIELD, profiles: 'remove' });
+    assert.deepEqual(removed, { field: FIELD, profiles_changed: 1 });
+    const retired = admin('movement_profile_retire_value', {
+      field: 'goals',
+      value: GOAL,
+      profiles: 'remove',
+    });
+    assert.deepEqual(retired, { field: 'goals', value: GOAL, profiles_changed: 1 });
+    known = catalogue();
+
+    const refused = await save(stale);
+    assert.equal(refused.status(), 400);
+    const body = await refused.json();
+    assert.equal(body.hint, 'custom_fields');
+    assert.equal(body.message, `custom_fields contains an unknown field: "${FIELD}"`);
+    assert.equal(
+      await stale.textContent('#status'),
+      `Not saved: ${body.message} (400 23514). The fields have changed: reload the page.`,
+    );
+    assert.equal(storedProfile(noor), null);
+    await reload(stale);
+    assert.equal((await shownFields(stale)).includes(FIELD), false);
+    await choose(stale, 'training_preferences', ['yoga']);
+    await choose(stale, 'goals', ['rehab']);
+    assert.equal((await save(stale)).status(), 201);
+    assert.deepEqual(storedProfile(noor).custom_fields, {});
+    await stale.context().close();
+
+    await reload(page);
+    assert.deepEqual(
+      await shownFields(page),
+      known.fields.map(({ name }) => name),
+    );
+    assert.equal(await page.locator(`#choice-goals-${GOAL}`).count(), 0);
+    assert.deepEqual(await checkedValues(page, 'goals'), ['build_muscle']);
+    const stored = storedProfile(mia);
+    assert.deepEqual(stored.custom_fields, {});
+    assert.deepEqual(stored.goals, ['build_muscle']);
     await page.context().close();
   });
 });

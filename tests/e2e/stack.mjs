@@ -70,11 +70,52 @@ export function storedProfile(userId) {
   return row ? JSON.parse(row) : null;
 }
 
-/** The allowed values straight from the enum types, to compare what the API and page show. */
-export function allowedValues() {
+/**
+ * The catalogue straight from its tables (past the API and its functions), in the shape
+ * `rpc('movement_profile_catalogue')` answers: active values only, fields and values in display
+ * order. What the API and the page show is compared with this.
+ */
+export function catalogue() {
   return JSON.parse(
-    psql(`select pg_catalog.json_build_object(
-      'training_preferences', pg_catalog.enum_range(null::public.movement_profile_training_preference),
-      'goals', pg_catalog.enum_range(null::public.movement_profile_goal))`),
+    psql(`select pg_catalog.json_build_object('fields', coalesce(pg_catalog.json_agg(
+        pg_catalog.json_build_object(
+          'name', f.name, 'label', f.label, 'description', f.description,
+          'required', f.required, 'built_in', f.built_in,
+          'values', (
+            select coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+                'value', v.value, 'label', v.label, 'description', v.description)
+              order by v.position), '[]')
+            from movement_profiles_internal.catalogue_values v
+            where v.field = f.name and v.retired_at is null))
+        order by f.position), '[]'))
+      from movement_profiles_internal.catalogue_fields f`),
   );
+}
+
+/** Each field's allowed values, in order: what `rpc('movement_profile_options')` answers. */
+export function allowedValues() {
+  return Object.fromEntries(
+    catalogue().fields.map(({ name, values }) => [name, values.map(({ value }) => value)]),
+  );
+}
+
+/** A SQL string literal. */
+export const literal = (text) => `'${String(text).replace(/'/g, "''")}'`;
+
+/**
+ * Calls one of the catalogue's admin functions in SQL, as `postgres` (as an admin's migration or
+ * `psql` would): `admin('movement_profile_add_value', { field: 'goals', value: 'pilates' })`.
+ * Returns the function's jsonb answer.
+ * @param {string} name
+ * @param {Record<string, string | boolean | string[] | null>} args  Passed by name.
+ */
+export function admin(name, args) {
+  const sqlValue = (value) => {
+    if (value === null) return 'null';
+    if (typeof value === 'boolean') return String(value);
+    if (Array.isArray(value)) return `array[${value.map(literal).join(', ')}]::text[]`;
+    return literal(value);
+  };
+  const named = Object.entries(args).map(([key, value]) => `${key} => ${sqlValue(value)}`);
+  return JSON.parse(psql(`select public.${name}(${named.join(', ')})::text`));
 }

@@ -6,7 +6,14 @@ import { describe, test } from 'node:test';
 
 import { createClient } from '@supabase/supabase-js';
 
-import { allowedValues, createUser, stackFromEnv, storedProfile, userToken } from './stack.mjs';
+import {
+  allowedValues,
+  catalogue,
+  createUser,
+  stackFromEnv,
+  storedProfile,
+  userToken,
+} from './stack.mjs';
 
 const stack = stackFromEnv();
 
@@ -14,6 +21,22 @@ const stack = stackFromEnv();
 function clientFor(userId) {
   const token = userToken(userId);
   return createClient(stack.apiUrl, stack.anonKey, { accessToken: async () => token });
+}
+
+/**
+ * Calls the API and reads the database's own answer (`expected`) just before and just after: a
+ * test file running alongside (frontend.test.mjs) changes the catalogue, and an answer given
+ * between two equal reads was given from that state. Tries again while they differ.
+ * @param {() => PromiseLike<{ data: any, error: any, status: number }>} call
+ * @param {() => unknown} expected
+ */
+async function answerAndExpected(call, expected) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = expected();
+    const answer = await call();
+    if (JSON.stringify(expected()) === JSON.stringify(before)) return { ...answer, before };
+  }
+  throw new Error('the catalogue changed during every call');
 }
 
 describe('supabase-js against the stack', () => {
@@ -25,10 +48,26 @@ describe('supabase-js against the stack', () => {
   test('rpc movement_profile_options() lists the allowed values, for anon too', async () => {
     const anon = createClient(stack.apiUrl, stack.anonKey);
     for (const client of [anon, asOwner]) {
-      const { data, error, status } = await client.rpc('movement_profile_options');
+      const { data, error, status, before } = await answerAndExpected(
+        () => client.rpc('movement_profile_options'),
+        allowedValues,
+      );
       assert.equal(error, null);
       assert.equal(status, 200);
-      assert.deepEqual(data, allowedValues());
+      assert.deepEqual(data, before);
+    }
+  });
+
+  test('rpc movement_profile_catalogue() lists every field with its labels, for anon too', async () => {
+    const anon = createClient(stack.apiUrl, stack.anonKey);
+    for (const client of [anon, asOwner]) {
+      const { data, error, status, before } = await answerAndExpected(
+        () => client.rpc('movement_profile_catalogue'),
+        catalogue,
+      );
+      assert.equal(error, null);
+      assert.equal(status, 200);
+      assert.deepEqual(data, before);
     }
   });
 
@@ -86,21 +125,32 @@ describe('supabase-js against the stack', () => {
     assert.deepEqual(storedProfile(owner), before);
   });
 
+  const allowed = /^Allowed values: /;
   const invalidWrites = [
-    [{ goals: ['dance'] }, 'goals', 'goals contains an invalid value: "dance"'],
-    [{ goals: [] }, 'goals', 'goals must contain at least one value'],
+    [{ goals: ['dance'] }, 'goals', 'goals contains an invalid value: "dance"', allowed],
+    [{ goals: [] }, 'goals', 'goals must contain at least one value', allowed],
     [
       { training_preferences: ['yoga', 'yoga'] },
       'training_preferences',
       'training_preferences contains a duplicate value: "yoga"',
+      allowed,
     ],
     [
       { training_preferences: 'yoga' },
       'training_preferences',
       'training_preferences must be a JSON array of strings',
+      allowed,
     ],
+    // Fields beyond the built-in ones live in custom_fields: an object of field -> values.
+    [
+      { custom_fields: { e2e_no_such_field: ['x'] } },
+      'custom_fields',
+      'custom_fields contains an unknown field: "e2e_no_such_field"',
+      /^Fields: /,
+    ],
+    [{ custom_fields: ['x'] }, 'custom_fields', 'custom_fields must be a JSON object', /^Fields: /],
   ];
-  for (const [changes, field, message] of invalidWrites) {
+  for (const [changes, field, message, details] of invalidWrites) {
     test(`bad input ${JSON.stringify(changes)} is refused with 400, hint ${field}, nothing stored`, async () => {
       const before = storedProfile(owner);
       const { data, error, status } = await asOwner
@@ -113,7 +163,7 @@ describe('supabase-js against the stack', () => {
       assert.equal(error.code, '23514');
       assert.equal(error.hint, field);
       assert.equal(error.message, message);
-      assert.match(error.details, /^Allowed values: /);
+      assert.match(error.details, details);
       assert.deepEqual(storedProfile(owner), before);
     });
   }

@@ -1,27 +1,40 @@
 // @ts-check
-// The page: the signed-in user's profile as two groups of checkboxes (one per allowed value, as
-// the database lists them). The page does not validate: it sends what is checked and shows the
-// database's own message in the field its `hint` names, so the rules live in one place (the
-// migrations).
+// The page: the signed-in user's profile as one group of checkboxes per field of the catalogue
+// (rpc movement_profile_catalogue: the fields, their labels and allowed values, in display order).
+// Nothing here names a field or a value: an admin's catalogue change shows on the next load, with
+// no change to the page and no rebuild. The page does not validate either: it sends what is
+// checked and shows the database's own message in the field its `hint` names, so the rules live
+// in one place (the database).
 
 import { forgetSession, readSession } from './session.js';
 import {
   createProfile,
   createProfilesClient,
-  fetchOptions,
+  fetchCatalogue,
   fetchProfile,
   updateProfile,
 } from './profile-api.js';
 
 /** @typedef {import('./database.types').MovementProfile} MovementProfile */
-/** @typedef {import('./database.types').MovementProfileOptions} MovementProfileOptions */
-/** @typedef {import('./database.types').MovementProfileUpdate} MovementProfileUpdate */
+/** @typedef {import('./database.types').MovementProfileBuiltInField} BuiltInField */
+/** @typedef {import('./database.types').MovementProfileCatalogue} MovementProfileCatalogue */
+/** @typedef {import('./database.types').MovementProfileCatalogueField} CatalogueField */
+/** @typedef {import('./database.types').MovementProfileCustomFields} CustomFields */
+/** @typedef {import('./database.types').MovementProfileInsert} MovementProfileInsert */
 /** @typedef {import('./profile-api').ApiError} ApiError */
-/** @typedef {import('./profile-api').MovementProfilesClient} MovementProfilesClient */
 
-/** The form's fields: the profile's columns, as `hint` names them. */
-const FIELDS = /** @type {const} */ (['training_preferences', 'goals']);
-/** @typedef {typeof FIELDS[number]} Field */
+/**
+ * A field as the page shows it. Element ids carry a prefix of their own (`field-`, `help-`,
+ * `error-`, `choice-`, `about-`) and a `-` between field and value: a field's name is
+ * `[a-z][a-z0-9_]*`, so no field (say, one named `status`) can take the id of another element.
+ * @typedef {object} FormField
+ * @property {CatalogueField} entry  The catalogue's entry.
+ * @property {HTMLFieldSetElement} group
+ * @property {HTMLElement} help
+ * @property {HTMLElement} error
+ * @property {() => HTMLInputElement[]} boxes  Its checkboxes as the page holds them now (one per
+ *   allowed value, in the catalogue's order, unless the page was tampered with).
+ */
 
 /**
  * Set at build time (esbuild `define`, see examples/web/serve.mjs): the stack the page was
@@ -31,6 +44,9 @@ const BUILT_FOR = {
   apiUrl: import.meta.env.SUPABASE_URL,
   anonKey: import.meta.env.SUPABASE_ANON_KEY,
 };
+
+/** The column that holds every field that is not built in: `{field: [value, ...]}`. */
+const CUSTOM_FIELDS = 'custom_fields';
 
 /**
  * @template {HTMLElement} T
@@ -53,23 +69,25 @@ const page = {
   signInTitle: element('sign-in-title', HTMLElement),
   form: element('profile-form', HTMLFormElement),
   profileState: element('profile-state', HTMLElement),
+  fields: element('fields', HTMLElement),
   save: element('save', HTMLButtonElement),
   signOut: element('sign-out', HTMLButtonElement),
   status: element('status', HTMLElement),
-  /** The field's fieldset. @param {Field} field */
-  group: (field) => element(field, HTMLFieldSetElement),
-  /** The field's checkboxes, in the order the database lists the values. @param {Field} field */
-  boxes: (field) => [
-    ...element(field, HTMLFieldSetElement).querySelectorAll('input[type="checkbox"]'),
-  ].filter((box) => box instanceof HTMLInputElement),
-  /** @param {Field} field */
-  fieldError: (field) => element(`${field}-error`, HTMLElement),
 };
 
-/** `strength_training` -> `Strength training`. */
-function label(/** @type {string} */ value) {
-  const words = value.replace(/_/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
+/** The form's fields, in the catalogue's order, by name. @type {Map<string, FormField>} */
+const form = new Map();
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string>} attributes
+ * @param {(Node | string)[]} children
+ */
+function make(tag, attributes = {}, children = []) {
+  const made = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) made.setAttribute(name, value);
+  made.append(...children);
+  return made;
 }
 
 /** @param {Date} date */
@@ -87,85 +105,135 @@ function showStatus(text, kind = 'info') {
 }
 
 /**
+ * One field of the catalogue as a fieldset: its label as the legend, its description and whether
+ * it is required as the help text, a hidden error box, and a checkbox per allowed value labelled
+ * with the value's label (its description, if any, describes the checkbox).
+ * @param {CatalogueField} entry
+ * @returns {FormField}
+ */
+function buildField(entry) {
+  const { name } = entry;
+  const requirement = entry.required ? 'Required: choose at least one.' : 'Optional.';
+  const help = make('p', { class: 'help', id: `help-${name}` }, [
+    ...(entry.description ? [`${entry.description} `] : []),
+    make('span', { class: 'requirement' }, [requirement]),
+  ]);
+  const error = make('p', { class: 'field-error', id: `error-${name}`, hidden: '' }, [
+    make('span', { class: 'field-error-message' }),
+    make('span', { class: 'field-error-details' }),
+  ]);
+  const choices = make(
+    'div',
+    { class: 'choices' },
+    entry.values.map(({ value, label, description }) => {
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.name = name;
+      box.value = value;
+      box.id = `choice-${name}-${value}`;
+      const text = make('span', { class: 'choice-label' }, [label]);
+      // The description is read as the checkbox's description, not as part of its name.
+      if (description) {
+        const about = make(
+          'span',
+          { class: 'choice-description', id: `about-${name}-${value}`, 'aria-hidden': 'true' },
+          [description],
+        );
+        text.append(about);
+        box.setAttribute('aria-describedby', about.id);
+      }
+      return make('label', { class: 'choice', for: box.id }, [box, text]);
+    }),
+  );
+  const group = /** @type {HTMLFieldSetElement} */ (
+    make(
+      'fieldset',
+      {
+        id: `field-${name}`,
+        class: 'field',
+        'aria-describedby': help.id,
+        'data-field': name,
+        'data-required': String(entry.required),
+        'data-built-in': String(entry.built_in),
+      },
+      [make('legend', {}, [entry.label]), help, error, choices],
+    )
+  );
+  const boxes = () =>
+    [...group.querySelectorAll('input[type="checkbox"]')].filter(
+      (box) => box instanceof HTMLInputElement,
+    );
+  return { entry, group, help, error, boxes };
+}
+
+/** The form, built anew from the catalogue. @param {MovementProfileCatalogue} catalogue */
+function buildForm(catalogue) {
+  form.clear();
+  for (const entry of catalogue.fields) form.set(entry.name, buildField(entry));
+  page.fields.replaceChildren(...[...form.values()].map(({ group }) => group));
+}
+
+/**
  * Marks a field invalid or valid for assistive technology too: `aria-invalid` on the fieldset and
  * its checkboxes, and the error joins the fieldset's description only while it is shown (a hidden
  * element named by aria-describedby is still read out).
- * @param {Field} field
+ * @param {FormField} field
  * @param {ApiError | null} error
  */
 function setFieldError(field, error) {
-  const group = page.group(field);
-  const box = page.fieldError(field);
+  const { group, help, error: box } = field;
   box.querySelector('.field-error-message')?.replaceChildren(error?.message ?? '');
   box.querySelector('.field-error-details')?.replaceChildren(error?.details ?? '');
   box.hidden = !error;
-  const describedBy = [`${field}-help`, ...(error ? [box.id] : [])].join(' ');
-  group.setAttribute('aria-describedby', describedBy);
-  for (const target of [group, ...page.boxes(field)]) {
+  group.setAttribute('aria-describedby', [help.id, ...(error ? [box.id] : [])].join(' '));
+  for (const target of [group, ...field.boxes()]) {
     if (error) target.setAttribute('aria-invalid', 'true');
     else target.removeAttribute('aria-invalid');
   }
 }
 
 function clearFieldErrors() {
-  for (const field of FIELDS) setFieldError(field, null);
+  for (const field of form.values()) setFieldError(field, null);
 }
 
 /**
- * Puts the database's message in the field it names and moves focus there; anything else goes to
- * the status line. Either way the status line (a live region) announces that nothing was saved.
+ * Puts the database's message in the field its `hint` names and moves focus there; anything else
+ * goes to the status line. Either way the status line (a live region) announces that nothing was
+ * saved. A `custom_fields` hint means the page's catalogue is out of date (a field it shows was
+ * removed meanwhile): a reload brings the current one.
  * @param {ApiError} error
  */
 function showError(error) {
-  const field = FIELDS.find((name) => name === error.hint);
+  const field = form.get(error.hint);
   if (!field) {
     const status = error.status ? ` (${error.status}${error.code ? ` ${error.code}` : ''})` : '';
-    showStatus(`Not saved: ${error.message}${status}`, 'error');
+    const reload = error.hint === CUSTOM_FIELDS ? ' The fields have changed: reload the page.' : '';
+    showStatus(`Not saved: ${error.message}${status}.${reload}`, 'error');
     return;
   }
   setFieldError(field, error);
-  const legend = page.group(field).querySelector('legend')?.textContent?.trim() ?? field;
-  showStatus(`Not saved: ${error.message} (see ${legend}).`, 'error');
-  page.boxes(field)[0]?.focus();
+  showStatus(`Not saved: ${error.message} (see ${field.entry.label}).`, 'error');
+  field.boxes()[0]?.focus();
 }
 
 /**
- * One checkbox per allowed value, labelled from the value itself: a value added in the database
- * appears here with no change to the page.
- * @param {MovementProfileOptions} options
+ * The values the profile holds for a field: a built-in field's column, or its entry in
+ * custom_fields.
+ * @param {MovementProfile | null} profile
+ * @param {CatalogueField} entry
+ * @returns {readonly string[]}
  */
-function buildChoices(options) {
-  for (const field of FIELDS) {
-    const choices = page.group(field).querySelector('.choices');
-    if (!choices) throw new Error(`#${field} has no .choices`);
-    choices.replaceChildren(
-      ...options[field].map((value) => {
-        const box = document.createElement('input');
-        box.type = 'checkbox';
-        box.name = field;
-        box.value = value;
-        box.id = `${field}-${value}`;
-        const text = document.createElement('span');
-        text.className = 'choice-label';
-        text.textContent = label(value);
-        const choice = document.createElement('label');
-        choice.className = 'choice';
-        choice.htmlFor = box.id;
-        choice.append(box, text);
-        return choice;
-      }),
-    );
-  }
+function held(profile, entry) {
+  if (!profile) return [];
+  if (entry.built_in) return profile[/** @type {BuiltInField} */ (entry.name)] ?? [];
+  return profile.custom_fields?.[entry.name] ?? [];
 }
 
 /** @param {MovementProfile | null} profile */
 function showProfile(profile) {
-  for (const field of FIELDS) {
-    /** @type {readonly string[]} */
-    const chosen = profile ? profile[field] : [];
-    for (const box of page.boxes(field)) {
-      box.checked = chosen.includes(box.value);
-    }
+  for (const { entry, boxes } of form.values()) {
+    const chosen = held(profile, entry);
+    for (const box of boxes()) box.checked = chosen.includes(box.value);
   }
   page.profileState.textContent = profile
     ? `Created ${formatTime(new Date(profile.created_at))} · last saved ${formatTime(
@@ -176,15 +244,29 @@ function showProfile(profile) {
 }
 
 /**
- * The values checked in one field, sent as they are: the page does not check them against the
- * options, the database does (a tampered checkbox must be refused there, and is).
- * @template {Field} F
- * @param {F} field
- * @returns {Required<MovementProfileUpdate>[F]}
+ * What a save sends: each built-in field to its column, every other field into custom_fields, all
+ * as checked: the page does not check them against the catalogue, the database does (a tampered
+ * checkbox must be refused there, and is). An optional field with nothing checked is left out of
+ * custom_fields (absent means "not answered"); a required one is sent empty, so the database says
+ * it needs a value, in that field. Entries the page does not show (a field added after the page
+ * loaded) are kept as the profile held them.
+ * @param {MovementProfile | null} profile
+ * @returns {MovementProfileInsert}
  */
-function chosen(field) {
-  const checked = page.boxes(field).filter((box) => box.checked);
-  return /** @type {any} */ (checked.map((box) => box.value));
+function choice(profile) {
+  /** @type {CustomFields} */
+  const custom = { ...(profile?.custom_fields ?? {}) };
+  /** @type {Record<string, string[]>} */
+  const builtIn = {};
+  for (const { entry, boxes } of form.values()) {
+    const values = boxes()
+      .filter((box) => box.checked)
+      .map((box) => box.value);
+    if (entry.built_in) builtIn[entry.name] = values;
+    else if (values.length || entry.required) custom[entry.name] = values;
+    else delete custom[entry.name];
+  }
+  return /** @type {MovementProfileInsert} */ ({ ...builtIn, [CUSTOM_FIELDS]: custom });
 }
 
 /** @param {string} reason */
@@ -207,16 +289,16 @@ async function start() {
   page.session.textContent = `Signed in as user ${session.userId}`;
   const supabase = createProfilesClient(session);
 
-  const [options, loaded] = await Promise.all([
-    fetchOptions(supabase),
+  const [catalogue, loaded] = await Promise.all([
+    fetchCatalogue(supabase),
     fetchProfile(supabase, session.userId),
   ]);
-  if (options.error || loaded.error) {
-    const error = /** @type {ApiError} */ (options.error ?? loaded.error);
+  if (catalogue.error || loaded.error) {
+    const error = /** @type {ApiError} */ (catalogue.error ?? loaded.error);
     showSignIn(`The API refused: ${error.message} (${error.status}).`);
     return;
   }
-  buildChoices(options.data);
+  buildForm(catalogue.data);
   /** @type {MovementProfile | null} */
   let profile = loaded.data;
   showProfile(profile);
@@ -242,13 +324,10 @@ async function start() {
     // aria-disabled, not disabled: a disabled button would throw keyboard focus back to the page.
     page.save.setAttribute('aria-disabled', 'true');
     try {
-      const choice = {
-        training_preferences: chosen('training_preferences'),
-        goals: chosen('goals'),
-      };
+      const chosen = choice(profile);
       const saved = profile
-        ? await updateProfile(supabase, profile, choice)
-        : await createProfile(supabase, choice);
+        ? await updateProfile(supabase, profile, chosen)
+        : await createProfile(supabase, chosen);
       if (saved.error?.code === '23505') {
         // Created meanwhile in another tab: show that one rather than fail on a duplicate.
         profile = (await fetchProfile(supabase, session.userId)).data;

@@ -1,13 +1,14 @@
 // @ts-check
 // Every call the page makes, through supabase-js and nothing else: this is the code a frontend
 // copies. The database validates and authorises; errors come back as PostgREST's JSON, whose
-// `hint` names the column that failed (see supabase/migrations).
+// `hint` names the field that failed (see supabase/migrations).
 
 import { createClient } from '@supabase/supabase-js';
 
 /** @typedef {import('./database.types').Database} Database */
 /** @typedef {import('./database.types').MovementProfile} MovementProfile */
-/** @typedef {import('./database.types').MovementProfileOptions} MovementProfileOptions */
+/** @typedef {import('./database.types').MovementProfileCatalogue} MovementProfileCatalogue */
+/** @typedef {import('./database.types').MovementProfileInsert} MovementProfileInsert */
 /** @typedef {import('./database.types').MovementProfileUpdate} MovementProfileUpdate */
 /** @typedef {import('./session').Session} Session */
 /** @typedef {import('@supabase/supabase-js').SupabaseClient<Database>} MovementProfilesClient */
@@ -19,7 +20,8 @@ import { createClient } from '@supabase/supabase-js';
  * @property {string} code     PostgREST or SQLSTATE code, e.g. 23514.
  * @property {string} message  The database's message, e.g. `goals must contain at least one value`.
  * @property {string} details  e.g. the allowed values.
- * @property {string} hint     For validation errors: the column name.
+ * @property {string} hint     For validation errors: the field's name (for a built-in field, its
+ *                             column), or `custom_fields` for the object as a whole.
  */
 
 /**
@@ -55,14 +57,16 @@ function apiError({ status, error }) {
 }
 
 /**
- * The allowed values, from the database's single list: the multi-selects are built from these.
+ * The catalogue: every field (built-in or added by an admin) with its label, description, whether
+ * it is required, and its allowed values with their labels, all in display order. The form is
+ * built from this on every load, so a catalogue change shows on the next reload.
  * @param {MovementProfilesClient} supabase
- * @returns {Promise<Result<MovementProfileOptions>>}
+ * @returns {Promise<Result<MovementProfileCatalogue>>}
  */
-export async function fetchOptions(supabase) {
-  const response = await supabase.rpc('movement_profile_options');
+export async function fetchCatalogue(supabase) {
+  const response = await supabase.rpc('movement_profile_catalogue');
   if (response.error) return { data: null, error: apiError(response) };
-  return { data: /** @type {MovementProfileOptions} */ (response.data), error: null };
+  return { data: /** @type {MovementProfileCatalogue} */ (response.data), error: null };
 }
 
 /**
@@ -85,7 +89,7 @@ export async function fetchProfile(supabase, userId) {
 /**
  * POST /movement-profiles: user_id defaults to auth.uid() in the database.
  * @param {MovementProfilesClient} supabase
- * @param {Required<MovementProfileUpdate>} choice
+ * @param {MovementProfileInsert} choice
  * @returns {Promise<Result<MovementProfile>>}
  */
 export async function createProfile(supabase, choice) {
