@@ -47,7 +47,7 @@ from movement_profiles import errors
 from movement_profiles.options import (
     BUILT_IN_FIELDS,
     CUSTOM_FIELDS_COLUMN,
-    PROFILE_COLUMNS,
+    STORED_COLUMNS,
     Goal,
     TrainingPreference,
 )
@@ -379,7 +379,7 @@ class MovementProfile(BaseModel):
     updated_at: AwareDatetime
 
     #: The columns the SDK asks PostgREST for (``select=``).
-    COLUMNS: ClassVar[Sequence[str]] = PROFILE_COLUMNS
+    COLUMNS: ClassVar[Sequence[str]] = STORED_COLUMNS
 
 
 def aware_datetime(value: datetime | str, *, field: str) -> datetime:

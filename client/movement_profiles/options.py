@@ -21,6 +21,7 @@ __all__ = [
     "CUSTOM_FIELDS_COLUMN",
     "OPTION_COLUMNS",
     "PROFILE_COLUMNS",
+    "STORED_COLUMNS",
     "WRITABLE_COLUMNS",
     "Goal",
     "TrainingPreference",
@@ -57,16 +58,13 @@ OPTION_COLUMNS = BUILT_IN_FIELDS
 #: The column holding every field added later: a JSON object of field name -> values.
 CUSTOM_FIELDS_COLUMN = "custom_fields"
 
-#: The columns of a stored profile, in the order the SDK selects them and `export` writes them.
-PROFILE_COLUMNS = (
-    "id",
-    "user_id",
-    *OPTION_COLUMNS,
-    CUSTOM_FIELDS_COLUMN,
-    "created_at",
-    "updated_at",
-)
-#: The columns a caller writes.
-WRITABLE_COLUMNS = ("user_id", *OPTION_COLUMNS, CUSTOM_FIELDS_COLUMN)
+#: The columns every stored profile has besides `custom_fields`, in the table's order: what
+#: `export` has always written. (`custom_fields` is a JSON object, not an array of values: each
+#: file format decides how to carry it; the SDK reads and writes `STORED_COLUMNS`.)
+PROFILE_COLUMNS = ("id", "user_id", *OPTION_COLUMNS, "created_at", "updated_at")
+#: The columns every written profile has (`custom_fields` may be left out: none).
+WRITABLE_COLUMNS = ("user_id", *OPTION_COLUMNS)
+#: Every column of a stored profile, in the table's order: what the SDK selects.
+STORED_COLUMNS = (*PROFILE_COLUMNS, CUSTOM_FIELDS_COLUMN)
 #: The columns the database assigns; an import that keeps identity restores them as given.
 ASSIGNED_COLUMNS = ("id", "created_at", "updated_at")

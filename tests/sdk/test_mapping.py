@@ -328,7 +328,7 @@ def test_upsert_json_rows_sends_the_texts_as_one_array() -> None:
     (with_custom,), _ = drive(
         _core.upsert_json_rows(texts, keep_identity=True, custom_fields=True), response(201)
     )
-    assert dict(with_custom.params)["columns"] == ",".join(PROFILE_COLUMNS)
+    assert dict(with_custom.params)["columns"] == ",".join((*PROFILE_COLUMNS, "custom_fields"))
 
 
 @pytest.mark.parametrize("rows", [0, _core.MAX_UPSERT_BATCH_SIZE + 1])
@@ -342,7 +342,7 @@ def test_keep_identity_sends_ids_and_timestamps() -> None:
     (from_model,) = _core.upsert_batches([stored], 10, keep_identity=True)
     (from_mapping,) = _core.upsert_batches([ROW], 10, keep_identity=True)
     assert from_model.rows == from_mapping.rows == [{**ROW, "custom_fields": {}}]
-    assert from_model.columns == PROFILE_COLUMNS
+    assert from_model.columns == (*PROFILE_COLUMNS, "custom_fields")
     with pytest.raises(ValidationError, match="profile #0: created_at is required"):
         list(_core.upsert_batches([{**ROW, "created_at": None}], 10, keep_identity=True))
     with pytest.raises(ValidationError, match="profile #0: updated_at: "):

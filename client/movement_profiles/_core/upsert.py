@@ -59,14 +59,11 @@ def _upsert_row(
             f"created_at and updated_at), got {type(item).__name__}",
             code="invalid_argument",
         )
-    row = _created_row(
-        {
-            column: item.get(column)
-            for column in WRITABLE_COLUMNS
-            # Left out, custom_fields is empty (an export from before the catalogue has none).
-            if column != CUSTOM_FIELDS_COLUMN or item.get(column) is not None
-        }
-    )
+    wanted = {column: item.get(column) for column in WRITABLE_COLUMNS}
+    # Left out, custom_fields is empty (an export from before the catalogue has none).
+    if item.get(CUSTOM_FIELDS_COLUMN) is not None:
+        wanted[CUSTOM_FIELDS_COLUMN] = item[CUSTOM_FIELDS_COLUMN]
+    row = _created_row(wanted)
     for column in ASSIGNED_COLUMNS:
         if item.get(column) is None:
             raise errors.ValidationError(
@@ -171,7 +168,7 @@ def upsert_batch(batch: UpsertBatch) -> Operation[int]:
 
 def _columns(keep_identity: bool, *, custom_fields: bool) -> tuple[str, ...]:
     columns = PROFILE_COLUMNS if keep_identity else WRITABLE_COLUMNS
-    return columns if custom_fields else tuple(c for c in columns if c != CUSTOM_FIELDS_COLUMN)
+    return (*columns, CUSTOM_FIELDS_COLUMN) if custom_fields else columns
 
 
 def upsert_json_rows(

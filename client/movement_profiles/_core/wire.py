@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from movement_profiles import errors
-from movement_profiles.options import PROFILE_COLUMNS
+from movement_profiles.options import STORED_COLUMNS
 
 T = TypeVar("T")
 
@@ -20,7 +20,7 @@ RPC_PREFIX = "rpc/movement_profile_"
 SINGLE_OBJECT = "application/vnd.pgrst.object+json"
 #: Rows one request may return: PostgREST's ``db-max-rows`` here and hosted Supabase's default.
 MAX_PAGE_SIZE = 1000
-SELECT_COLUMNS = ",".join(PROFILE_COLUMNS)
+SELECT_COLUMNS = ",".join(STORED_COLUMNS)
 
 
 @dataclass(frozen=True)
