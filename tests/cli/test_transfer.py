@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from movement_profiles.options import ALLOWED_VALUES
+from movement_profiles.options import Goal, TrainingPreference
 from movement_profiles_cli.commands._common import ExitCode
 from movement_profiles_cli.stack.state import StackState
 from tests.cli.conftest import PROFILE_FIELDS, Cli, Database, delete_users, stored_profile
@@ -704,8 +704,8 @@ def test_rows_sent_as_written_are_stored_as_the_models_read_them(
 
     rng = random.Random(20261206)
     users = fresh_users(SPELLED_ROWS)
-    preferences = sorted(ALLOWED_VALUES["training_preferences"])
-    goals = sorted(ALLOWED_VALUES["goals"])
+    preferences = sorted(member.value for member in TrainingPreference)
+    goals = sorted(member.value for member in Goal)
     lines = []
     for user in users:
         user_text = str(user).upper() if rng.random() < 0.2 else str(user)

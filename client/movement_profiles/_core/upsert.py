@@ -22,6 +22,7 @@ from movement_profiles.models import (
 )
 from movement_profiles.options import (
     ASSIGNED_COLUMNS,
+    CUSTOM_FIELDS_COLUMN,
     PROFILE_COLUMNS,
     WRITABLE_COLUMNS,
 )
@@ -58,7 +59,11 @@ def _upsert_row(
             f"created_at and updated_at), got {type(item).__name__}",
             code="invalid_argument",
         )
-    row = _created_row({column: item.get(column) for column in WRITABLE_COLUMNS})
+    wanted = {column: item.get(column) for column in WRITABLE_COLUMNS}
+    # Left out, custom_fields is empty (an export from before the catalogue has none).
+    if item.get(CUSTOM_FIELDS_COLUMN) is not None:
+        wanted[CUSTOM_FIELDS_COLUMN] = item[CUSTOM_FIELDS_COLUMN]
+    row = _created_row(wanted)
     for column in ASSIGNED_COLUMNS:
         if item.get(column) is None:
             raise errors.ValidationError(
@@ -74,6 +79,7 @@ def _created_row(item: MovementProfileCreate | Mapping[str, Any]) -> dict[str, A
     if isinstance(item, Mapping):
         plain = plain_create_row(item)
         if plain is not None:
+            plain.setdefault(CUSTOM_FIELDS_COLUMN, {})
             return plain
     profile = coerce(MovementProfileCreate, item)
     if profile.user_id is None:
@@ -85,11 +91,13 @@ def _created_row(item: MovementProfileCreate | Mapping[str, Any]) -> dict[str, A
 
 def _created_profile_row(profile: MovementProfileCreate, user_id: UUID) -> dict[str, Any]:
     # What `to_json()` gives, built directly: pydantic's dump costs more than the rest of a row.
-    # The enum members are `str`s, so they encode as their values.
+    # Every row carries custom_fields, {} for none: an upsert writes the whole profile (see
+    # `_upsert_body` for why not `Prefer: missing=default`).
     return {
         "user_id": str(user_id),
         "training_preferences": profile.training_preferences,
         "goals": profile.goals,
+        CUSTOM_FIELDS_COLUMN: profile.custom_fields,
     }
 
 
@@ -98,6 +106,7 @@ def _stored_profile_row(profile: MovementProfile, keep_identity: bool) -> dict[s
         "user_id": str(profile.user_id),
         "training_preferences": profile.training_preferences,
         "goals": profile.goals,
+        CUSTOM_FIELDS_COLUMN: profile.custom_fields,
     }
     if keep_identity:
         row["id"] = str(profile.id)
@@ -120,7 +129,7 @@ def upsert_batches(
     With `keep_identity` each row also carries its `id`, `created_at` and `updated_at`.
     """
     check_range("batch_size", batch_size, 1, MAX_UPSERT_BATCH_SIZE)
-    columns = PROFILE_COLUMNS if keep_identity else WRITABLE_COLUMNS
+    columns = _columns(keep_identity, custom_fields=True)
     seen: set[str] = set()
     rows: list[dict[str, Any]] = []
     for index, item in enumerate(profiles):
@@ -157,15 +166,25 @@ def upsert_batch(batch: UpsertBatch) -> Operation[int]:
     )
 
 
-def upsert_json_rows(rows: Sequence[bytes], keep_identity: bool) -> Operation[int]:
-    """`upsert_batch` for rows that are already JSON object texts, sent as they are."""
+def _columns(keep_identity: bool, *, custom_fields: bool) -> tuple[str, ...]:
+    columns = PROFILE_COLUMNS if keep_identity else WRITABLE_COLUMNS
+    return (*columns, CUSTOM_FIELDS_COLUMN) if custom_fields else columns
+
+
+def upsert_json_rows(
+    rows: Sequence[bytes], keep_identity: bool, custom_fields: bool = False
+) -> Operation[int]:
+    """`upsert_batch` for rows that are already JSON object texts, sent as they are.
+
+    With `custom_fields` every row carries ``custom_fields`` and it is written; without, rows'
+    ``custom_fields`` are ignored: new profiles get none, existing ones keep theirs."""
     if not 1 <= len(rows) <= MAX_UPSERT_BATCH_SIZE:
         raise errors.ValidationError(
             f"rows must hold 1 to {MAX_UPSERT_BATCH_SIZE} profiles (one request), got {len(rows)}",
             code="invalid_argument",
             hint="rows",
         )
-    columns = PROFILE_COLUMNS if keep_identity else WRITABLE_COLUMNS
+    columns = _columns(keep_identity, custom_fields=custom_fields)
     return (yield from _upsert_body(b"[" + b",".join(rows) + b"]", len(rows), columns))
 
 
@@ -174,7 +193,10 @@ def _upsert_body(body: bytes, rows: int, columns: tuple[str, ...]) -> Operation[
         "POST",
         TABLE,
         # `columns` names what the rows carry, so PostgREST hands the body to PostgreSQL without
-        # parsing it; PostgreSQL reads each row's fields by those names, and ignores others.
+        # parsing it; PostgreSQL reads each row's fields by those names, and ignores others. A
+        # named column a row lacks is written as null: `Prefer: missing=default` would write
+        # the column's default instead, but PostgREST before 12.2.4 takes the default of a
+        # domain-typed column (custom_fields) from its domain, which has none.
         params=(("on_conflict", "user_id"), ("columns", ",".join(columns))),
         headers={
             "Content-Type": "application/json",

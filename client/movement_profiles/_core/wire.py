@@ -9,16 +9,18 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from movement_profiles import errors
-from movement_profiles.options import PROFILE_COLUMNS
+from movement_profiles.options import STORED_COLUMNS
 
 T = TypeVar("T")
 
 TABLE = "movement_profiles"
 OPTIONS_FUNCTION = "rpc/movement_profile_options"
+#: The catalogue's functions: ``rpc/movement_profile_<name>``.
+RPC_PREFIX = "rpc/movement_profile_"
 SINGLE_OBJECT = "application/vnd.pgrst.object+json"
 #: Rows one request may return: PostgREST's ``db-max-rows`` here and hosted Supabase's default.
 MAX_PAGE_SIZE = 1000
-SELECT_COLUMNS = ",".join(PROFILE_COLUMNS)
+SELECT_COLUMNS = ",".join(STORED_COLUMNS)
 
 
 @dataclass(frozen=True)
