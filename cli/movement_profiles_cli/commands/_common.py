@@ -116,6 +116,10 @@ def describe(error: MovementProfilesError, *, local_stack: bool = False) -> str:
     message = error.message
     if isinstance(error, errors.ValidationError) and error.code == "23503":
         return f"the user_id names no auth user ({error.details}): create the user first"
+    if isinstance(error, errors.ConflictError) and error.code == "23503":
+        # A catalogue change refused because profiles hold the value or field: the database's
+        # message counts them, its detail says how to go ahead anyway.
+        return f"{message}{f'; {error.details}' if error.details else ''}"
     if isinstance(error, errors.ConflictError) and "movement_profiles_user_id_key" in message:
         return "a movement profile already exists for this user: change it with `update`"
     if isinstance(error, errors.ValidationError) and error.code == "23514" and error.details:
@@ -123,6 +127,10 @@ def describe(error: MovementProfilesError, *, local_stack: bool = False) -> str:
     if isinstance(error, errors.AuthError):
         return f"not authenticated: {message} (check the key or access token)"
     if isinstance(error, errors.PermissionDeniedError):
+        if "movement_profile_" in message and "function" in message:
+            # An admin function of the catalogue, called with a key other than the service
+            # role's.
+            return f"not allowed: {message} (changing the catalogue needs the service role key)"
         return f"not allowed: {message}"
     if isinstance(error, errors.TransportError):
         if local_stack:
