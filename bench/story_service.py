@@ -33,7 +33,14 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from movement_profiles.options import ALLOWED_VALUES
+from movement_profiles.options import Goal, TrainingPreference
+
+# The story's service validated against a fixed list in its own code, as services then did: the
+# shipped values. The database's catalogue still judges every write it makes.
+ALLOWED_VALUES = {
+    "training_preferences": frozenset(TrainingPreference),
+    "goals": frozenset(Goal),
+}
 
 
 class Base(DeclarativeBase):
@@ -55,7 +62,7 @@ class MovementProfile(Base):
 
 
 def _entries(column: str, values: list[str] | None) -> list[str] | None:
-    """Every entry from the allowed list (the SDK's copy of the database's enums), at least one."""
+    """Every entry from the allowed list (the shipped values), at least one."""
     if values is None:
         return None
     if not values:

@@ -1,10 +1,11 @@
 """movement_profiles: the Python SDK of the /movement-profiles contract.
 
-Other services read and write users' training preferences and goals through this package instead
-of hand-written HTTP. It talks to the Supabase project's REST API (PostgREST) over httpx, so the
-database's row-level security and CHECK constraints stay the authority; the SDK validates early,
-with the database's own words, and maps every answer to a model or to one exception of
-`movement_profiles.errors`.
+Other services read and write users' training preferences, goals and custom fields through this
+package instead of hand-written HTTP, and admins change the catalogue of fields and allowed values
+(`movement_profiles.catalogue`). It talks to the Supabase project's REST API (PostgREST) over
+httpx, so the database's row-level security and CHECK constraints stay the authority; the SDK
+validates early, with the database's own words, and maps every answer to a model or to one
+exception of `movement_profiles.errors`.
 
     from movement_profiles import MovementProfilesClient, MovementProfileCreate
 
@@ -37,6 +38,12 @@ if TYPE_CHECKING:
     from movement_profiles._async import AsyncMovementProfilesClient
     from movement_profiles._core import MAX_PAGE_SIZE, RetryPolicy
     from movement_profiles._sync import MovementProfilesClient
+    from movement_profiles.catalogue import (
+        Catalogue,
+        CatalogueChange,
+        CatalogueField,
+        CatalogueValue,
+    )
     from movement_profiles.models import (
         MovementProfile,
         MovementProfileCreate,
@@ -48,6 +55,10 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "AsyncMovementProfilesClient",
     "AuthError",
+    "Catalogue",
+    "CatalogueChange",
+    "CatalogueField",
+    "CatalogueValue",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
@@ -79,6 +90,10 @@ _LAZY_MODULES = {
     "MovementProfilesClient": "movement_profiles._sync",
     "MAX_PAGE_SIZE": "movement_profiles._core",
     "RetryPolicy": "movement_profiles._core",
+    **dict.fromkeys(
+        ["Catalogue", "CatalogueChange", "CatalogueField", "CatalogueValue"],
+        "movement_profiles.catalogue",
+    ),
     **dict.fromkeys(
         [
             "MovementProfile",

@@ -26,6 +26,8 @@ from uuid import UUID
 import httpx
 
 from movement_profiles import _core, _transport, config
+from movement_profiles._core.catalogue import RemoveProfiles, RetireProfiles
+from movement_profiles.catalogue import Catalogue, CatalogueChange, CatalogueField
 from movement_profiles.concurrency import run_overlapped
 from movement_profiles.concurrency._workers import sleep
 from movement_profiles.models import (
@@ -240,13 +242,19 @@ class MovementProfilesClient:
         goal: Goal | str | Collection[Goal | str] | None = None,
         limit: int = 100,
         offset: int = 0,
+        *,
+        custom_fields: Mapping[str, str | Collection[str]] | None = None,
     ) -> builtins.list[MovementProfile]:
-        """Profiles that include the given training preference(s) and goal(s), by user_id.
+        """Profiles that include the given training preference(s), goal(s) and custom field
+        values (``custom_fields={"injuries": ["knee"]}``), by user_id.
 
         Several values (a list) must all be present. Uses the GIN-indexed containment operator
-        (``@>``). `limit` is at most 1000. A user sees only their own profile.
+        (``@>``). Any string may be asked for: a value no profile holds matches none. `limit` is
+        at most 1000. A user sees only their own profile.
         """
-        return self._run(_core.list_profiles(training_preference, goal, limit, offset))
+        return self._run(
+            _core.list_profiles(training_preference, goal, limit, offset, custom_fields)
+        )
 
     def delete(self, user_id: UUID | str) -> None:
         """Delete the profile of `user_id`. Service key only: users get `PermissionDeniedError`.
@@ -256,9 +264,109 @@ class MovementProfilesClient:
         self._run(_core.delete(user_id))
 
     def options(self) -> MovementProfileOptions:
-        """The allowed values, as the database defines them:
-        ``{"training_preferences": [...], "goals": [...]}``."""
+        """Every field's allowed values, as the catalogue holds them now:
+        ``{"training_preferences": [...], "goals": [...], "injuries": [...]}``. `catalogue()`
+        gives the same with labels, descriptions and which fields are required."""
         return self._run(_core.options())
+
+    # -- the catalogue --------------------------------------------------------------------------
+
+    def catalogue(self) -> Catalogue:
+        """The catalogue: every field (built-in first) and its active values, in display order,
+        with labels and descriptions. Anyone may read it; see `movement_profiles.catalogue`."""
+        return self._run(_core.catalogue.catalogue())
+
+    def add_field(
+        self,
+        field: str,
+        *,
+        label: str,
+        description: str = "",
+        required: bool = False,
+        allowed_values: Collection[str] = (),
+    ) -> CatalogueField:
+        """Add a field, stored in each profile's ``custom_fields``, with its first values in
+        display order; return it. Service key only.
+
+        A required field can only be added while no profile exists (each would lack it):
+        `ValidationError` otherwise, as for a bad or reserved name. `ConflictError` when the
+        field exists already.
+        """
+        return self._run(
+            _core.catalogue.add_field(field, label, description, required, tuple(allowed_values))
+        )
+
+    def add_value(
+        self, field: str, value: str, *, label: str | None = None, description: str = ""
+    ) -> CatalogueField:
+        """Append `value` to a field's allowed values (built-in or custom); return the field.
+        Service key only.
+
+        `label` defaults to the value with spaces for underscores and its first letter upper
+        case. Adding a retired value brings it back. `ConflictError` when it is active already.
+        """
+        return self._run(_core.catalogue.add_value(field, value, label, description))
+
+    def relabel(
+        self,
+        field: str,
+        *,
+        label: str,
+        value: str | None = None,
+        description: str | None = None,
+    ) -> CatalogueField:
+        """Change the label (and, when given, the description) of a field, or of one of its
+        values when `value` is given; return the field. Stored values do not change. Service key
+        only."""
+        return self._run(_core.catalogue.relabel(field, label, value, description))
+
+    def retire_value(
+        self,
+        field: str,
+        value: str,
+        *,
+        profiles: RetireProfiles = "refuse",
+        replacement: str | None = None,
+    ) -> int:
+        """Retire a value: no longer allowed, no longer listed. Return how many profiles changed.
+        Service key only.
+
+        While profiles hold it, `profiles` says what to do with them, in the same transaction:
+        ``"refuse"`` (`ConflictError`, code ``23503``, its message says how many hold it),
+        ``"remove"`` (take it out of them; refused as well when a required field would be left
+        empty), ``"replace"`` (put the active value `replacement` in its place).
+        """
+        return self._run(_core.catalogue.retire_value(field, value, profiles, replacement))
+
+    def remove_field(self, field: str, *, profiles: RemoveProfiles = "refuse") -> int:
+        """Remove a custom field and its values; return how many profiles changed. Service key
+        only.
+
+        While profiles hold values for it, ``profiles="refuse"`` raises `ConflictError` (code
+        ``23503``) and ``"remove"`` deletes the field from them. Built-in fields cannot be
+        removed (`ValidationError`).
+        """
+        return self._run(_core.catalogue.remove_field(field, profiles))
+
+    def apply_catalogue(
+        self, catalogue: Catalogue | Mapping[str, Any], *, profiles: RemoveProfiles = "refuse"
+    ) -> int:
+        """Bring the catalogue to `catalogue` (the shape of `catalogue()`), in one transaction:
+        add fields and values, relabel, reorder, and retire values and remove fields it does not
+        list (refused with `ConflictError` while profiles hold them, unless
+        ``profiles="remove"``). Return the number of changes; applying it again returns 0.
+        Service key only."""
+        return self._run(_core.catalogue.apply_catalogue(catalogue, profiles))
+
+    def catalogue_sql(self) -> str:
+        """A migration file's content that gives another environment this catalogue (through
+        ``supabase db push`` or psql). Service key only."""
+        return self._run(_core.catalogue.catalogue_sql())
+
+    def catalogue_changes(self, max_rows: int = 100) -> builtins.list[CatalogueChange]:
+        """The recorded changes of the catalogue, newest first: who, when, what. Service key
+        only."""
+        return self._run(_core.catalogue.catalogue_changes(max_rows))
 
     # -- bulk, for imports and exports ----------------------------------------------------------
 
@@ -274,7 +382,8 @@ class MovementProfilesClient:
         """Insert or overwrite profiles by user_id, one request per batch; return rows written.
 
         Service key only. Every profile needs a `user_id`, at most once in the input. Existing
-        profiles get both arrays replaced (``created_at`` is kept, ``updated_at`` moves). Each
+        profiles are replaced: both arrays and ``custom_fields`` (a profile given without custom
+        fields has none afterwards); ``created_at`` is kept, ``updated_at`` moves. Each
         batch is one transaction: when one fails, the batches before it stay written and the
         error is raised; `on_batch` is called with each batch's row count, e.g. to drive a
         progress bar or to know how far an import got. Never retried unless it could not connect.
@@ -312,10 +421,11 @@ class MovementProfilesClient:
 
         For a caller that has validated its rows with the SDK's rules already and holds them as
         text, such as an import that checked a whole file first: each item is one JSON object
-        with the `upsert_many` fields (``id``, ``created_at`` and ``updated_at`` too with
-        `keep_identity`), and is sent as it is, without being parsed again. Nothing here looks
-        inside the rows: the database checks every row, and a batch it refuses raises the same
-        errors as `upsert_many` (`ValidationError`, `ConflictError`) with nothing written.
+        with the `upsert_many` fields (``custom_fields`` may be left out, meaning none; ``id``,
+        ``created_at`` and ``updated_at`` too with `keep_identity`), and is sent as it is,
+        without being parsed again. Nothing here looks inside the rows: the database checks
+        every row, and a batch it refuses raises the same errors as `upsert_many`
+        (`ValidationError`, `ConflictError`) with nothing written.
         Service key only; 1 to 1,000 rows.
         """
         return self._run(_core.upsert_json_rows(rows, keep_identity))

@@ -1,11 +1,12 @@
 """The SDK's exceptions: one class per outcome of the /movement-profiles contract.
 
     MovementProfilesError              any error of this SDK
-    ├── ValidationError          400   invalid input; nothing was stored
+    ├── ValidationError          400   invalid input (or catalogue change); nothing was stored
     ├── AuthError                401   missing, expired or badly signed token, or bad API key
     ├── PermissionDeniedError    403   authenticated, but not allowed to do this
     ├── NotFoundError            404   no such profile, or not yours
-    ├── ConflictError            409   a profile already exists for this user
+    ├── ConflictError            409   a profile already exists for this user; a catalogue
+    │                                  field or value exists already, or is held by profiles
     │   └── StaleUpdateError     409   the profile changed since `expected_updated_at`
     ├── ServiceUnavailableError  503   the API could not be reached, or could not serve
     │   ├── TransportError       503   no answer came back
@@ -28,15 +29,23 @@ Every instance carries where it came from:
 - ``code``: PostgREST's ``PGRST...`` code or PostgreSQL's SQLSTATE (``23514``, ``23505``, ...) when
   the server sent one; otherwise a short code of the SDK's (listed with each class).
 - ``message``, ``details``, ``hint``: as the server sent them (for a rejected array ``hint`` is the
-  column name and ``details`` lists the allowed values), or the SDK's equivalents.
+  field's name and ``details`` lists its allowed values), or the SDK's equivalents.
 
 An error is complete when it is raised and never changed afterwards; one raised in place of
 another says so with ``raise ... from``.
 
-Input the SDK can check is checked before any request and raises `ValidationError` (``status``
-400, the contract's status for invalid input, whichever side noticed, and ``response is None``).
-For the two arrays its message, ``details``, ``hint`` and ``code`` (``23514``) are exactly the
-database's, so handling a local and a server rejection is one code path.
+Input the SDK can check without the catalogue is checked before any request and raises
+`ValidationError` (``status`` 400, the contract's status for invalid input, whichever side
+noticed, and ``response is None``). For the fields' arrays its message, ``hint`` and ``code``
+(``23514``) are the database's words for the same rule, so handling a local and a server
+rejection is one code path; ``details`` is None, as the allowed values are the catalogue's.
+Which values are allowed the database judges (or `Catalogue.problem`, before any request).
+
+The catalogue's admin functions (`add_field`, `retire_value`, ...) raise `ValidationError` for
+``22023`` (an unknown or badly named field or value, a built-in field to remove, a required
+field added while profiles exist), `ConflictError` for ``23505`` (it exists already) and for
+``23503`` (profiles hold the value or field; the message says how many), and `AuthError` or
+`PermissionDeniedError` for callers without the service key (``42501``).
 
 This module imports neither httpx nor pydantic at run time: importing the errors stays cheap.
 """
@@ -142,9 +151,10 @@ class ValidationError(MovementProfilesError, ValueError):
     Raised before any request when the SDK can tell (the array rules, a UUID, an aware datetime,
     an update without fields), and for the server's 400s: ``23514`` (a CHECK constraint),
     ``22P02`` (a value of the wrong type), ``23502`` (a missing value, e.g. ``user_id`` with the
-    service key), ``23503`` (``user_id`` names no auth user), ``PGRST102`` (a malformed body) and
-    the gateway's size limits (413 body, 414 URL, 431 headers). SDK codes: ``23514`` for the
-    array rules (the database's own code for them), ``invalid_argument`` for anything else.
+    service key), ``23503`` (``user_id`` names no auth user), ``22023`` (a catalogue change
+    naming an unknown field or value, or a bad name), ``PGRST102`` (a malformed body) and the
+    gateway's size limits (413 body, 414 URL, 431 headers). SDK codes: ``23514`` for the array
+    rules (the database's own code for them), ``invalid_argument`` for anything else.
 
     `problems` lists every invalid field when the SDK checked the input; `message` joins them.
     """
@@ -233,8 +243,11 @@ class NotFoundError(MovementProfilesError):
 class ConflictError(MovementProfilesError):
     """The write conflicts with the stored state: 409.
 
-    ``23505``: a profile already exists for this user. `StaleUpdateError`, a subclass, is raised
-    for a stale optimistic update, so ``except ConflictError`` catches both.
+    ``23505``: a profile already exists for this user, or a catalogue field or value being added
+    exists already. ``23503`` from a catalogue change: profiles hold the value being retired or
+    the field being removed (the message says how many; ``hint`` is the field).
+    `StaleUpdateError`, a subclass, is raised for a stale optimistic update, so
+    ``except ConflictError`` catches both.
     """
 
     status = 409
@@ -341,7 +354,7 @@ class UnexpectedResponseError(MovementProfilesError):
     """The server answered outside the contract: a status or body the SDK does not expect: 502.
 
     E.g. 404 from a wrong URL (``SUPABASE_URL`` must be the project URL), ``PGRST205`` (the table
-    is missing from PostgREST's schema cache), or a row with a value newer than this SDK's enums.
+    is missing from PostgREST's schema cache), or a row or catalogue in a shape the SDK cannot read.
     `status` is 502, what a service re-exposing the contract answers for an upstream answer it
     cannot use; `response` is the answer.
     """

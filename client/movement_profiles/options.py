@@ -1,10 +1,14 @@
-"""The allowed values of a movement profile, as Python enums, and the names of its columns.
+"""The values a movement profile ships with, as Python enums, and the names of its columns.
 
-`TrainingPreference` and `Goal` are the only Python copy of the values defined once in SQL
-(`public.movement_profile_training_preference`, `public.movement_profile_goal`);
-tests/sdk/test_parity.py compares them with `movement_profile_options()` so drift fails the build.
-Standard library only: the CLI builds its `--help` choices from this module without loading
-pydantic or httpx.
+The allowed values live in the database's catalogue (``movement_profile_catalogue()``), which an
+admin changes at run time: a value added there is valid at once, for every client, without a
+release of this package. `TrainingPreference` and `Goal` are named constants of the values the
+component ships with, for code that wants to spell them without typos; they are not the list of
+what is allowed (the catalogue may hold more, or have retired some). Nothing in the SDK validates
+against them: ask `client.catalogue()` (its `Catalogue.problem`) or let the database judge.
+
+Standard library only: the CLI builds its `--help` from this module without loading pydantic or
+httpx.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from __future__ import annotations
 import enum
 
 __all__ = [
-    "ALLOWED_VALUES",
     "ASSIGNED_COLUMNS",
+    "BUILT_IN_FIELDS",
+    "CUSTOM_FIELDS_COLUMN",
     "OPTION_COLUMNS",
     "PROFILE_COLUMNS",
     "WRITABLE_COLUMNS",
@@ -23,7 +28,8 @@ __all__ = [
 
 
 class TrainingPreference(enum.StrEnum):
-    """How a user likes to train: the allowed entries of ``training_preferences``."""
+    """The ``training_preferences`` values the component ships with (the catalogue may hold
+    more: see the module's docstring)."""
 
     STRENGTH_TRAINING = "strength_training"
     RUNNING = "running"
@@ -34,7 +40,8 @@ class TrainingPreference(enum.StrEnum):
 
 
 class Goal(enum.StrEnum):
-    """What a user trains for: the allowed entries of ``goals``."""
+    """The ``goals`` values the component ships with (the catalogue may hold more: see the
+    module's docstring)."""
 
     BUILD_MUSCLE = "build_muscle"
     LOSE_FAT = "lose_fat"
@@ -43,22 +50,23 @@ class Goal(enum.StrEnum):
     GENERAL_HEALTH = "general_health"
 
 
-#: Each validated column and the enum of its allowed values, in the database's column order.
-OPTION_COLUMNS: dict[str, type[enum.StrEnum]] = {
-    "training_preferences": TrainingPreference,
-    "goals": Goal,
-}
+#: The built-in fields, each a column of its own, in the catalogue's display order.
+BUILT_IN_FIELDS = ("training_preferences", "goals")
+#: The built-in fields' columns (the same names), in the table's order.
+OPTION_COLUMNS = BUILT_IN_FIELDS
+#: The column holding every field added later: a JSON object of field name -> values.
+CUSTOM_FIELDS_COLUMN = "custom_fields"
 
-#: The columns of a stored profile, in the table's order: what the SDK selects and `export` writes.
-PROFILE_COLUMNS = ("id", "user_id", *OPTION_COLUMNS, "created_at", "updated_at")
+#: The columns of a stored profile, in the order the SDK selects them and `export` writes them.
+PROFILE_COLUMNS = (
+    "id",
+    "user_id",
+    *OPTION_COLUMNS,
+    CUSTOM_FIELDS_COLUMN,
+    "created_at",
+    "updated_at",
+)
 #: The columns a caller writes.
-WRITABLE_COLUMNS = ("user_id", *OPTION_COLUMNS)
+WRITABLE_COLUMNS = ("user_id", *OPTION_COLUMNS, CUSTOM_FIELDS_COLUMN)
 #: The columns the database assigns; an import that keeps identity restores them as given.
 ASSIGNED_COLUMNS = ("id", "created_at", "updated_at")
-
-#: Each validated column and its allowed values as plain strings, built once: validating a bulk
-#: import checks every entry of every array against these.
-ALLOWED_VALUES: dict[str, frozenset[str]] = {
-    column: frozenset(member.value for member in enum_type)
-    for column, enum_type in OPTION_COLUMNS.items()
-}

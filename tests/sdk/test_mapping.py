@@ -179,7 +179,7 @@ def test_create_posts_the_validated_body() -> None:
 
 def test_invalid_input_raises_before_any_request() -> None:
     with pytest.raises(ValidationError):
-        next(_core.create({"training_preferences": ["dance"], "goals": ["rehab"]}))
+        next(_core.create({"training_preferences": ["yoga", "yoga"], "goals": ["rehab"]}))
     with pytest.raises(ValidationError, match="user_id"):
         next(_core.get("not-a-uuid"))
     with pytest.raises(ValidationError, match="expected_updated_at"):
@@ -187,9 +187,13 @@ def test_invalid_input_raises_before_any_request() -> None:
     with pytest.raises(ValidationError, match="limit"):
         next(_core.list_profiles(None, None, 1001, 0))
     with pytest.raises(
-        ValidationError, match='training_preference filter contains an invalid value: "dance"'
+        ValidationError, match="training_preference filter contains a value that is not a string"
     ):
-        next(_core.list_profiles("dance", None, 10, 0))
+        next(_core.list_profiles(["yoga", 1], None, 10, 0))  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match="injuries filter contains a value that is not a s"):
+        next(_core.list_profiles(None, None, 10, 0, {"injuries": [None]}))  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match="custom_fields filter must be a mapping"):
+        next(_core.list_profiles(None, None, 10, 0, ["injuries"]))  # type: ignore[arg-type]
 
 
 def test_optimistic_update_filters_on_updated_at() -> None:
@@ -244,6 +248,20 @@ def test_list_uses_containment_filters() -> None:
     assert params["training_preferences"] == 'cs.["yoga"]'
     assert params["goals"] == 'cs.["rehab","lose_fat"]'
     assert (params["limit"], params["offset"], params["order"]) == ("10", "20", "user_id.asc")
+    assert "custom_fields" not in params
+
+
+def test_list_filters_custom_fields_by_containment_and_takes_any_value() -> None:
+    (request,), _ = drive(
+        _core.list_profiles(
+            "pilates", None, 10, 0, {"injuries": "knee", "restrictions": ["no_jumping", "é"]}
+        ),
+        response(200, [ROW]),
+    )
+    params = dict(request.params)
+    # Values the catalogue gained after this SDK was released are asked for like any other.
+    assert params["training_preferences"] == 'cs.["pilates"]'
+    assert params["custom_fields"] == 'cs.{"injuries":["knee"],"restrictions":["no_jumping","é"]}'
 
 
 def test_upsert_batches_validate_and_split() -> None:
@@ -256,8 +274,8 @@ def test_upsert_batches_validate_and_split() -> None:
         list(_core.upsert_batches([*profiles, profiles[0]], 2))
     with pytest.raises(ValidationError, match="user_id is required"):
         list(_core.upsert_batches([{"training_preferences": ["yoga"], "goals": ["rehab"]}], 2))
-    with pytest.raises(ValidationError, match=r'profile #1: goals contains an invalid value: "x"'):
-        list(_core.upsert_batches([profiles[0], {**profiles[1], "goals": ["x"]}], 2))
+    with pytest.raises(ValidationError, match=r'profile #1: goals contains a duplicate value: "x"'):
+        list(_core.upsert_batches([profiles[0], {**profiles[1], "goals": ["x", "x"]}], 2))
 
 
 def test_upsert_batch_counts_from_content_range() -> None:
@@ -274,8 +292,10 @@ def test_upsert_batch_counts_from_content_range() -> None:
     )
     params = dict(request.params)
     assert params["on_conflict"] == "user_id"
-    assert params["columns"] == "user_id,training_preferences,goals"
+    assert params["columns"] == "user_id,training_preferences,goals,custom_fields"
+    # A row without custom_fields gets the column's default: an upsert writes the whole profile.
     assert "resolution=merge-duplicates" in request.headers["Prefer"]
+    assert "missing=default" in request.headers["Prefer"]
     assert written == 1
 
 
@@ -294,7 +314,7 @@ def test_upsert_json_rows_sends_the_texts_as_one_array() -> None:
     params = dict(request.params)
     assert (params["on_conflict"], params["columns"]) == (
         "user_id",
-        "user_id,training_preferences,goals",
+        "user_id,training_preferences,goals,custom_fields",
     )
     assert "resolution=merge-duplicates" in request.headers["Prefer"]
     assert written == 2
@@ -339,19 +359,40 @@ def test_upsert_sends_built_models_as_they_are_and_validates_only_mappings() -> 
     # (a bulk import validates each row once). model_construct skips validation, so an invalid
     # value here shows the model is passed through untouched, for the database to judge.
     unchecked = MovementProfileCreate.model_construct(
-        user_id=USER, training_preferences=["dance"], goals=["rehab"]
+        user_id=USER, training_preferences=["dance", "dance"], goals=["rehab"], custom_fields={}
     )
     (batch,) = _core.upsert_batches([unchecked], 10)
     assert batch.rows == [
-        {"user_id": str(USER), "training_preferences": ["dance"], "goals": ["rehab"]}
+        {"user_id": str(USER), "training_preferences": ["dance", "dance"], "goals": ["rehab"]}
     ]
     assert json.loads(_core.encode(batch.rows)) == batch.rows
-    with pytest.raises(ValidationError, match="profile #0: training_preferences contains an inv"):
+    with pytest.raises(ValidationError, match="profile #0: training_preferences contains a dup"):
         list(
             _core.upsert_batches(
-                [{"user_id": USER, "training_preferences": ["dance"], "goals": ["rehab"]}], 10
+                [{"user_id": USER, "training_preferences": ["dance", "dance"], "goals": ["rehab"]}],
+                10,
             )
         )
+
+
+def test_upsert_rows_carry_custom_fields_when_there_are_some() -> None:
+    with_custom = {"user_id": str(USER), "training_preferences": ["yoga"], "goals": ["rehab"]}
+    stored = _core.parse_profile({**ROW, "custom_fields": {"injuries": ["knee"]}})
+    (batch,) = _core.upsert_batches(
+        [
+            {**with_custom, "custom_fields": {"injuries": ["knee"]}},
+            MovementProfileCreate(
+                user_id=uuid.uuid4(), training_preferences=["yoga"], goals=["rehab"]
+            ),
+        ],
+        10,
+    )
+    assert batch.rows[0]["custom_fields"] == {"injuries": ["knee"]}
+    assert "custom_fields" not in batch.rows[1]
+    (restoring,) = _core.upsert_batches([stored], 10, keep_identity=True)
+    assert restoring.rows[0]["custom_fields"] == {"injuries": ["knee"]}
+    with pytest.raises(ValidationError, match="profile #0: injuries must be a JSON array"):
+        list(_core.upsert_batches([{**with_custom, "custom_fields": {"injuries": "knee"}}], 10))
 
 
 @pytest.mark.parametrize("max_in_flight", [0, _core.MAX_UPSERT_IN_FLIGHT + 1])
@@ -360,9 +401,16 @@ def test_upsert_in_flight_out_of_range_is_refused(max_in_flight: int) -> None:
         _core.check_in_flight(max_in_flight)
 
 
-def test_a_row_with_an_unknown_value_is_an_unexpected_response() -> None:
+def test_a_row_with_a_value_newer_than_the_sdk_reads() -> None:
+    # The catalogue may have gained a value since this SDK was released.
+    _, profile = drive(_core.get(USER), response(200, {**ROW, "goals": ["improve_flexibility"]}))
+    assert profile.goals == ["improve_flexibility"]
+    assert profile.custom_fields == {}
+
+
+def test_a_row_of_another_shape_is_an_unexpected_response() -> None:
     with pytest.raises(UnexpectedResponseError, match="upgrade the SDK"):
-        drive(_core.get(USER), response(200, {**ROW, "goals": ["improve_flexibility"]}))
+        drive(_core.get(USER), response(200, {**ROW, "goals": "rehab"}))
 
 
 def test_rest_url_accepts_project_and_rest_urls() -> None:

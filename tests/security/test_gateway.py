@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -131,6 +132,18 @@ SERVICE = b"apikey"
 
 def service_headers(stack: StackState) -> dict[bytes, bytes | None]:
     return {SERVICE: stack.service_role_key.encode()}
+
+
+def test_the_gateway_knows_every_function_the_component_exposes(
+    db: psycopg.Connection[tuple[object, ...]],
+) -> None:
+    # A function the gateway does not list would be served as a host's path: without the
+    # component's refusals (regex filters, foreign bodies, a user's oversized body).
+    exposed = db.execute(
+        "select proname from pg_catalog.pg_proc"
+        " where pronamespace = 'public'::regnamespace and proname like 'movement\\_profile\\_%'"
+    ).fetchall()
+    assert sorted(name for (name,) in exposed) == sorted(gateway.COMPONENT_FUNCTIONS)
 
 
 @pytest.mark.parametrize("path", COMPONENT_SPELLINGS, ids=lambda path: path.decode())

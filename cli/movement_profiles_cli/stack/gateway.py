@@ -78,9 +78,23 @@ CORS_HEADERS = {
     "Access-Control-Max-Age": "3600",
 }
 
+# The component's functions the API exposes: its RPC paths. tests/security/test_gateway.py checks
+# this against the public functions named movement_profile_* in the database.
+COMPONENT_FUNCTIONS = (
+    "movement_profile_options",
+    "movement_profile_catalogue",
+    "movement_profile_add_field",
+    "movement_profile_add_value",
+    "movement_profile_relabel",
+    "movement_profile_retire_value",
+    "movement_profile_remove_field",
+    "movement_profile_apply_catalogue",
+    "movement_profile_catalogue_sql",
+    "movement_profile_catalogue_changes",
+)
 # The component's own paths under /rest/v1/, as PostgREST serves them. The gateway's extra
 # refusals apply to these alone; every other path is the host's.
-COMPONENT_PATHS = ("movement_profiles", "rpc/movement_profile_options")
+COMPONENT_PATHS = ("movement_profiles", *(f"rpc/{name}" for name in COMPONENT_FUNCTIONS))
 
 # The client headers PostgREST receives on the component's paths; nothing else is forwarded there.
 # PostgREST 12 copies every header it gets into `request.headers` and answers a bare-text 500 when
@@ -99,6 +113,8 @@ FORWARDED_HEADERS = (
     "Range-Unit",
     "User-Agent",
     "X-Client-Info",
+    # Who changes the catalogue, as an admin tool names them (recorded beside the token's role).
+    "X-Movement-Profiles-Actor",
 )
 # Headers whose value must be UTF-8 (else 400): the forwarded ones, the credentials, and the
 # common headers of browsers, HTTP libraries and proxies. nginx reads a header's value only by

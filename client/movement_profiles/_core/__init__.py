@@ -4,7 +4,8 @@ Everything that decides what goes over the wire and what comes back lives here, 
 that never touch a socket: each operation is a generator that yields `Request`s and is sent the
 `Response`s, and returns the result (a `MovementProfile`, a list, a count) or raises the one right
 exception. Its modules, each on one side of the exchange: `wire` (requests, responses, headers),
-`operations` (one profile or a page), `upsert` (bulk writes in batches), `responses` (answers
+`operations` (one profile or a page), `catalogue` (the catalogue and its admin functions),
+`upsert` (bulk writes in batches), `responses` (answers
 mapped to models and errors) and `retries` (what is tried again, after how long).
 
 The clients only move bytes: they send each `Request` with their httpx session, wait (in their
@@ -22,6 +23,7 @@ sends through a supabase-py client's own PostgREST session, URL and headers, and
 connections and follows its signed-in user.
 """
 
+from movement_profiles._core import catalogue
 from movement_profiles._core.operations import (
     check_page_size,
     create,
@@ -78,6 +80,7 @@ __all__ = [
     "RetryPolicy",
     "UpsertBatch",
     "auth_headers",
+    "catalogue",
     "check_in_flight",
     "check_page_size",
     "create",

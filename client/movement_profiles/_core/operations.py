@@ -33,13 +33,10 @@ from movement_profiles.models import (
     MovementProfileOptions,
     MovementProfileUpdate,
     TrainingPreference,
-    allowed_values_detail,
     aware_datetime,
     parse_uuid,
 )
-from movement_profiles.options import (
-    OPTION_COLUMNS,
-)
+from movement_profiles.options import CUSTOM_FIELDS_COLUMN
 
 # -- requests ---------------------------------------------------------------------------------
 
@@ -147,28 +144,63 @@ def update(
     )
 
 
+def _filter_values(parameter: str, values: object) -> list[str]:
+    """The values of one filter as a list of strings. Any string may be asked for (the catalogue
+    may hold values newer than this SDK); a value no profile holds simply matches none."""
+    requested = [values] if isinstance(values, str) else values
+    if not isinstance(requested, Collection) or isinstance(requested, Mapping | bytes):
+        raise errors.ValidationError(
+            f"{parameter} filter must be a string or a list of strings, got "
+            f"{type(values).__name__}",
+            code="invalid_argument",
+            hint=parameter,
+        )
+    for value in requested:
+        if not isinstance(value, str):
+            raise errors.ValidationError(
+                f"{parameter} filter contains a value that is not a string: {value!r}",
+                code="invalid_argument",
+                hint=parameter,
+            )
+    # str() turns an enum member into its value.
+    return [str(value) for value in requested]
+
+
 def _containment_filter(
     column: str, values: str | Collection[str] | None
 ) -> tuple[tuple[str, str], ...]:
     if values is None:
         return ()
-    requested = [values] if isinstance(values, str) else list(values)
-    enum_type = OPTION_COLUMNS[column]
-    parameter = column.removesuffix("s")
-    allowed = {member.value for member in enum_type}
-    for value in requested:
-        if not isinstance(value, str) or str(value) not in allowed:
-            raise errors.ValidationError(
-                f"{parameter} filter contains an invalid value: {json.dumps(str(value))}",
-                code="invalid_argument",
-                details=allowed_values_detail(column),
-                hint=parameter,
-            )
+    requested = _filter_values(column.removesuffix("s"), values)
     if not requested:
         return ()
     # `cs` is jsonb's @>, which the GIN (jsonb_path_ops) index on the column serves.
-    encoded = json.dumps([str(value) for value in requested], separators=(",", ":"))
+    encoded = json.dumps(requested, separators=(",", ":"), ensure_ascii=False)
     return ((column, f"cs.{encoded}"),)
+
+
+def _custom_fields_filter(
+    custom_fields: Mapping[str, str | Collection[str]] | None,
+) -> tuple[tuple[str, str], ...]:
+    """``custom_fields=cs.{"injuries":["knee"]}``: rows holding every given value of every given
+    field (jsonb's @>, served by the GIN index on ``custom_fields``). An empty list asks only
+    that the profile has the field."""
+    if custom_fields is None:
+        return ()
+    if not isinstance(custom_fields, Mapping) or not all(
+        isinstance(name, str) for name in custom_fields
+    ):
+        raise errors.ValidationError(
+            "custom_fields filter must be a mapping of field name to values, got "
+            f"{type(custom_fields).__name__}",
+            code="invalid_argument",
+            hint=CUSTOM_FIELDS_COLUMN,
+        )
+    if not custom_fields:
+        return ()
+    wanted = {name: _filter_values(name, values) for name, values in custom_fields.items()}
+    encoded = json.dumps(wanted, separators=(",", ":"), ensure_ascii=False)
+    return ((CUSTOM_FIELDS_COLUMN, f"cs.{encoded}"),)
 
 
 def check_range(name: str, value: int, low: int, high: int | None = None) -> None:
@@ -189,14 +221,16 @@ def list_profiles(
     goal: Goal | str | Collection[Goal | str] | None,
     limit: int,
     offset: int,
+    custom_fields: Mapping[str, str | Collection[str]] | None = None,
 ) -> Operation[list[MovementProfile]]:
-    """Profiles containing every given preference and goal, ordered by user_id."""
+    """Profiles containing every given preference, goal and custom field value, by user_id."""
     check_range("limit", limit, 0, MAX_PAGE_SIZE)
     check_range("offset", offset, 0)
     params = (
         ("select", SELECT_COLUMNS),
         *_containment_filter("training_preferences", training_preference),
         *_containment_filter("goals", goal),
+        *_custom_fields_filter(custom_fields),
         ("order", "user_id.asc"),
         ("limit", str(limit)),
         ("offset", str(offset)),
@@ -240,17 +274,16 @@ def delete(user_id: UUID | str) -> Operation[None]:
 
 
 def options() -> Operation[MovementProfileOptions]:
-    """The allowed values as the database defines them (`public.movement_profile_options()`)."""
+    """Every field's allowed values as the database's catalogue holds them now
+    (`public.movement_profile_options()`): ``{field: [value, ...]}``, in display order."""
     response = yield Request("GET", OPTIONS_FUNCTION)
     data = checked_body(response, not_found="movement_profile_options() is missing")
     if not isinstance(data, dict) or not all(
-        isinstance(data.get(column), list) and all(isinstance(value, str) for value in data[column])
-        for column in OPTION_COLUMNS
+        isinstance(values, list) and all(isinstance(value, str) for value in values)
+        for values in data.values()
     ):
         raise errors.UnexpectedResponseError(
             "movement_profile_options() returned an unexpected shape",
             details=json.dumps(data)[:500],
         )
-    return MovementProfileOptions(
-        training_preferences=list(data["training_preferences"]), goals=list(data["goals"])
-    )
+    return {str(field): list(values) for field, values in data.items()}

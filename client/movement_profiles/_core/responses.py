@@ -143,8 +143,8 @@ _PROFILE_LIST: pydantic.TypeAdapter[list[MovementProfile]] = pydantic.TypeAdapte
 
 def _unexpected_row(error: pydantic.ValidationError) -> errors.UnexpectedResponseError:
     return errors.UnexpectedResponseError(
-        "the API returned a movement profile this SDK cannot read (a value newer than its "
-        "enums? upgrade the SDK)",
+        "the API returned a movement profile this SDK cannot read (a column of another shape? "
+        "upgrade the SDK)",
         details=str(error),
     )
 

@@ -22,6 +22,7 @@ from movement_profiles.models import (
 )
 from movement_profiles.options import (
     ASSIGNED_COLUMNS,
+    CUSTOM_FIELDS_COLUMN,
     PROFILE_COLUMNS,
     WRITABLE_COLUMNS,
 )
@@ -58,7 +59,14 @@ def _upsert_row(
             f"created_at and updated_at), got {type(item).__name__}",
             code="invalid_argument",
         )
-    row = _created_row({column: item.get(column) for column in WRITABLE_COLUMNS})
+    row = _created_row(
+        {
+            column: item.get(column)
+            for column in WRITABLE_COLUMNS
+            # Left out, custom_fields is empty (an export from before the catalogue has none).
+            if column != CUSTOM_FIELDS_COLUMN or item.get(column) is not None
+        }
+    )
     for column in ASSIGNED_COLUMNS:
         if item.get(column) is None:
             raise errors.ValidationError(
@@ -85,12 +93,14 @@ def _created_row(item: MovementProfileCreate | Mapping[str, Any]) -> dict[str, A
 
 def _created_profile_row(profile: MovementProfileCreate, user_id: UUID) -> dict[str, Any]:
     # What `to_json()` gives, built directly: pydantic's dump costs more than the rest of a row.
-    # The enum members are `str`s, so they encode as their values.
-    return {
+    row: dict[str, Any] = {
         "user_id": str(user_id),
         "training_preferences": profile.training_preferences,
         "goals": profile.goals,
     }
+    if profile.custom_fields:
+        row[CUSTOM_FIELDS_COLUMN] = profile.custom_fields
+    return row
 
 
 def _stored_profile_row(profile: MovementProfile, keep_identity: bool) -> dict[str, Any]:
@@ -99,6 +109,8 @@ def _stored_profile_row(profile: MovementProfile, keep_identity: bool) -> dict[s
         "training_preferences": profile.training_preferences,
         "goals": profile.goals,
     }
+    if profile.custom_fields:
+        row[CUSTOM_FIELDS_COLUMN] = profile.custom_fields
     if keep_identity:
         row["id"] = str(profile.id)
         row["created_at"] = profile.created_at.isoformat()
@@ -173,12 +185,14 @@ def _upsert_body(body: bytes, rows: int, columns: tuple[str, ...]) -> Operation[
     response = yield Request(
         "POST",
         TABLE,
-        # `columns` names what the rows carry, so PostgREST hands the body to PostgreSQL without
-        # parsing it; PostgreSQL reads each row's fields by those names, and ignores others.
+        # `columns` names what the rows may carry, so PostgREST hands the body to PostgreSQL
+        # without parsing it; PostgreSQL reads each row's fields by those names, and ignores
+        # others. `missing=default`: a row without custom_fields gets the column's default
+        # (`{}`), so an upsert writes the whole profile, custom fields too.
         params=(("on_conflict", "user_id"), ("columns", ",".join(columns))),
         headers={
             "Content-Type": "application/json",
-            "Prefer": "resolution=merge-duplicates,return=minimal,count=exact",
+            "Prefer": "resolution=merge-duplicates,missing=default,return=minimal,count=exact",
         },
         body=body,
     )

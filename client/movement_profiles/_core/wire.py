@@ -15,6 +15,8 @@ T = TypeVar("T")
 
 TABLE = "movement_profiles"
 OPTIONS_FUNCTION = "rpc/movement_profile_options"
+#: The catalogue's functions: ``rpc/movement_profile_<name>``.
+RPC_PREFIX = "rpc/movement_profile_"
 SINGLE_OBJECT = "application/vnd.pgrst.object+json"
 #: Rows one request may return: PostgREST's ``db-max-rows`` here and hosted Supabase's default.
 MAX_PAGE_SIZE = 1000

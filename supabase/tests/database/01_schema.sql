@@ -5,14 +5,14 @@ begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = extensions, public;
 
-select plan(68);
+select plan(69);
 
 -- The table and its columns.
 select has_table('public', 'movement_profiles', 'the table public.movement_profiles exists');
 select columns_are(
   'public', 'movement_profiles',
-  array['id', 'user_id', 'training_preferences', 'goals', 'created_at', 'updated_at'],
-  'movement_profiles has exactly the six columns of the contract'
+  array['id', 'user_id', 'training_preferences', 'goals', 'created_at', 'updated_at', 'custom_fields'],
+  'movement_profiles has the six columns of the contract and custom_fields for the catalogue''s later fields'
 );
 
 select col_type_is('public', 'movement_profiles', 'id', 'uuid', 'id is a uuid');
@@ -34,22 +34,19 @@ select domain_type_is(
 select domain_type_is(
   'public', 'movement_profile_goal_list', 'jsonb', 'movement_profile_goal_list is a domain over jsonb'
 );
--- The fast path of each domain's CHECK is written out from its enum: after an `alter type ... add
--- value`, a migration must call movement_profiles_internal.refresh_option_list_checks(), and this says so.
+-- The fast path of each domain's CHECK is written out from the catalogue: every catalogue change
+-- rebuilds it (movement_profiles_internal.refresh_option_list_checks), and this says it matches.
 select is_empty(
   $$
     select lists.domain_type
     from (
       values
-        ('public.movement_profile_training_preference_list'::regtype,
-         'public.movement_profile_training_preference'::regtype),
-        ('public.movement_profile_goal_list'::regtype, 'public.movement_profile_goal'::regtype)
-    ) as lists (domain_type, enum_type)
+        ('public.movement_profile_training_preference_list'::regtype, 'training_preferences'),
+        ('public.movement_profile_goal_list'::regtype, 'goals')
+    ) as lists (domain_type, field)
     cross join lateral (
-      select array_agg(enumlabel::text order by enumsortorder) as allowed
-      from pg_catalog.pg_enum
-      where enumtypid = lists.enum_type
-    ) as enum
+      select movement_profiles_internal.catalogue_allowed_values(lists.field) as allowed
+    ) as catalogue
     cross join lateral (
       select pg_catalog.pg_get_constraintdef(oid) as definition
       from pg_catalog.pg_constraint
@@ -61,7 +58,11 @@ select is_empty(
          where pg_catalog.strpos(definition, pg_catalog.format('(VALUE ? %L::text)', value)) = 0
        )
   $$,
-  'the CHECK of each option list names exactly the values of its enum'
+  'the CHECK of each built-in option list names exactly the catalogue''s active values'
+);
+select col_type_is(
+  'public', 'movement_profiles', 'custom_fields', 'movement_profile_custom_fields',
+  'custom_fields is a movement_profile_custom_fields'
 );
 select col_type_is(
   'public', 'movement_profiles', 'created_at', 'timestamp with time zone', 'created_at is a timestamptz'
@@ -150,21 +151,18 @@ select is_empty(
   'every GIN index on movement_profiles can answer the containment operator @>'
 );
 
--- The allowed values, defined once as enums.
-select has_enum(
-  'public', 'movement_profile_training_preference',
-  'the enum public.movement_profile_training_preference exists'
-);
-select enum_has_labels(
-  'public', 'movement_profile_training_preference',
+-- The allowed values, defined once in the catalogue; the release ships these, in this order.
+select hasnt_type('public', 'movement_profile_training_preference', 'no enum holds a second copy of the training preferences');
+select hasnt_type('public', 'movement_profile_goal', 'no enum holds a second copy of the goals');
+select is(
+  movement_profiles_internal.catalogue_allowed_values('training_preferences'),
   array['strength_training', 'running', 'yoga', 'crossfit', 'sports', 'mixed'],
-  'training_preference has the six allowed values, in the contract''s order'
+  'training_preferences has the six allowed values, in the contract''s order'
 );
-select has_enum('public', 'movement_profile_goal', 'the enum public.movement_profile_goal exists');
-select enum_has_labels(
-  'public', 'movement_profile_goal',
+select is(
+  movement_profiles_internal.catalogue_allowed_values('goals'),
   array['build_muscle', 'lose_fat', 'improve_endurance', 'rehab', 'general_health'],
-  'goal has the five allowed values, in the contract''s order'
+  'goals has the five allowed values, in the contract''s order'
 );
 select has_function(
   'public', 'movement_profile_options', array[]::name[],
@@ -213,12 +211,17 @@ select is_empty(
   'every column of movement_profiles has a comment'
 );
 select isnt(
-  obj_description('public.movement_profile_training_preference'::regtype, 'pg_type'), null,
-  'the enum movement_profile_training_preference has a comment'
+  obj_description('public.movement_profile_custom_fields'::regtype, 'pg_type'), null,
+  'the domain movement_profile_custom_fields has a comment'
 );
-select isnt(
-  obj_description('public.movement_profile_goal'::regtype, 'pg_type'), null,
-  'the enum movement_profile_goal has a comment'
+select is_empty(
+  $$
+    select table_.oid::regclass
+    from pg_catalog.pg_class as table_
+    where table_.relnamespace = 'movement_profiles_internal'::regnamespace and table_.relkind = 'r'
+      and obj_description(table_.oid, 'pg_class') is null
+  $$,
+  'every catalogue table has a comment'
 );
 select is_empty(
   $$
@@ -319,9 +322,10 @@ select results_eq(
       ('training_preferences', true, true),
       ('goals', true, true),
       ('created_at', false, false),
-      ('updated_at', false, false)
+      ('updated_at', false, false),
+      ('custom_fields', true, true)
   $$,
-  'authenticated may insert user_id and both arrays, and update only the two arrays'
+  'authenticated may insert user_id, both arrays and custom_fields, and update only those three'
 );
 select function_privs_are(
   'public', 'movement_profile_options', array[]::name[], 'anon', array['EXECUTE'],
@@ -379,9 +383,19 @@ select is_empty(
       and not exists (select from pg_catalog.pg_depend where objid = pg_proc.oid and deptype = 'e')
       and prosecdef
       and oid <> 'movement_profiles_internal.auth_user_exists(uuid)'::regprocedure
+      -- The catalogue's changes rebuild the domains' CHECKs, which only their owner may; the
+      -- service role alone may call them (08_privileges_and_scope.sql).
+      and not (
+        pronamespace = 'public'::regnamespace
+        and proname in (
+          'movement_profile_add_field', 'movement_profile_add_value', 'movement_profile_relabel',
+          'movement_profile_retire_value', 'movement_profile_remove_field',
+          'movement_profile_apply_catalogue'
+        )
+      )
   $$,
   'no function in schemas public and movement_profiles_internal is security definer but the '
-  'auth.users lookup of the pre-request check'
+  'auth.users lookup of the pre-request check and the catalogue''s changes'
 );
 
 select * from finish();

@@ -21,7 +21,7 @@ from pg_catalog.pg_proc as function_
 cross join lateral pg_catalog.aclexplode(function_.proacl) as privilege
 where (
     function_.pronamespace = 'movement_profiles_internal'::regnamespace
-    or function_.oid = 'public.movement_profile_options()'::regprocedure
+    or (function_.pronamespace = 'public'::regnamespace and function_.proname like 'movement\_profile\_%')
   )
   and privilege.privilege_type = 'EXECUTE'
   and privilege.grantee <> function_.proowner;
@@ -31,7 +31,7 @@ select is_empty(
     select oid::regprocedure::text
     from pg_catalog.pg_proc
     where (pronamespace = 'movement_profiles_internal'::regnamespace
-           or oid = 'public.movement_profile_options()'::regprocedure)
+           or (pronamespace = 'public'::regnamespace and proname like 'movement\_profile\_%'))
       and proacl is null
   $$,
   'every function of the component has an ACL of its own, not the defaults'
@@ -43,6 +43,25 @@ select set_eq(
       ('public.movement_profile_options()', 'anon'),
       ('public.movement_profile_options()', 'authenticated'),
       ('public.movement_profile_options()', 'service_role'),
+      ('public.movement_profile_catalogue()', 'anon'),
+      ('public.movement_profile_catalogue()', 'authenticated'),
+      ('public.movement_profile_catalogue()', 'service_role'),
+      ('public.movement_profile_add_field(text,text,text,boolean,text[])', 'service_role'),
+      ('public.movement_profile_add_value(text,text,text,text)', 'service_role'),
+      ('public.movement_profile_relabel(text,text,text,text)', 'service_role'),
+      ('public.movement_profile_retire_value(text,text,text,text)', 'service_role'),
+      ('public.movement_profile_remove_field(text,text)', 'service_role'),
+      ('public.movement_profile_apply_catalogue(jsonb,text)', 'service_role'),
+      ('public.movement_profile_catalogue_sql()', 'service_role'),
+      ('public.movement_profile_catalogue_changes(integer)', 'service_role'),
+      ('movement_profiles_internal.catalogue_allowed_values(text)', 'anon'),
+      ('movement_profiles_internal.catalogue_allowed_values(text)', 'authenticated'),
+      ('movement_profiles_internal.catalogue_allowed_values(text)', 'service_role'),
+      ('movement_profiles_internal.catalogue_field_entry(text)', 'anon'),
+      ('movement_profiles_internal.catalogue_field_entry(text)', 'authenticated'),
+      ('movement_profiles_internal.catalogue_field_entry(text)', 'service_role'),
+      ('movement_profiles_internal.assert_custom_fields(jsonb,jsonb)', 'authenticated'),
+      ('movement_profiles_internal.assert_custom_fields(jsonb,jsonb)', 'service_role'),
       ('movement_profiles_internal.quote_for_message(text)', 'authenticated'),
       ('movement_profiles_internal.quote_for_message(text)', 'service_role'),
       ('movement_profiles_internal.assert_option_array(text,jsonb,text[])', 'authenticated'),
@@ -76,10 +95,13 @@ select is(
     where pronamespace = 'movement_profiles_internal'::regnamespace
   ),
   array[
-    'assert_option_array', 'auth_user_exists', 'check_component_request', 'check_request',
-    'component_path',
-    'movement_profiles_before_update', 'option_list_fast_check_sql', 'quote_for_message',
-    'refresh_option_list_checks'
+    'assert_custom_fields', 'assert_option_array', 'auth_user_exists', 'catalogue_actor',
+    'catalogue_allowed_values', 'catalogue_field', 'catalogue_field_entry',
+    'check_catalogue_name', 'check_component_request', 'check_request', 'component_path',
+    'count_profiles', 'default_label', 'field_assignment', 'field_expression', 'lock_catalogue',
+    'movement_profiles_before_update', 'option_list_check_sql', 'profile_count', 'put_value',
+    'quote_for_message', 'record_catalogue_change', 'refresh_option_list_checks', 'remove_field',
+    'retire_value', 'take_value_out', 'update_profiles'
   ],
   'the grants above cover every function in movement_profiles_internal'
 );
