@@ -225,7 +225,7 @@ def test_a_stale_update_exits_4_and_writes_nothing(
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ([], "at least one of training_preferences, goals"),
+        ([], "nothing to change: give --training-preference, --goal or --set"),
         (["--goal", "rehab", "--goal", "rehab"], 'goals contains a duplicate value: "rehab"'),
         (["--goal", "rehab", "--expected-updated-at", "yesterday"], "expected_updated_at"),
     ],

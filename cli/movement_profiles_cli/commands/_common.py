@@ -124,13 +124,16 @@ def describe(error: MovementProfilesError, *, local_stack: bool = False) -> str:
         return "a movement profile already exists for this user: change it with `update`"
     if isinstance(error, errors.ValidationError) and error.code == "23514" and error.details:
         return f"{message} ({error.details})"
+    if (
+        isinstance(error, errors.AuthError | errors.PermissionDeniedError)
+        and error.code == "42501"
+        and "function movement_profile_" in message
+    ):
+        # An admin function of the catalogue, called with the anon key (401) or a user's (403).
+        return f"not allowed: {message} (the catalogue is changed with the service role key)"
     if isinstance(error, errors.AuthError):
         return f"not authenticated: {message} (check the key or access token)"
     if isinstance(error, errors.PermissionDeniedError):
-        if "movement_profile_" in message and "function" in message:
-            # An admin function of the catalogue, called with a key other than the service
-            # role's.
-            return f"not allowed: {message} (changing the catalogue needs the service role key)"
         return f"not allowed: {message}"
     if isinstance(error, errors.TransportError):
         if local_stack:

@@ -55,7 +55,8 @@ class RetiredProfiles(enum.StrEnum):
 
     refuse = "refuse"
     remove = "remove"
-    replace = "replace"
+    # Not `replace`: that would hide str.replace.
+    replace_value = "replace"
 
 
 class RemovedProfiles(enum.StrEnum):
@@ -230,7 +231,7 @@ def retire_value(
 ) -> None:
     """Stop allowing a value. Refused while profiles hold it, unless --profiles says what to do
     with them; then the value goes and the profiles change in one transaction."""
-    if (profiles is RetiredProfiles.replace) != (replacement is not None):
+    if (profiles is RetiredProfiles.replace_value) != (replacement is not None):
         fail(
             "--replacement goes with --profiles replace, and only with it",
             ExitCode.INVALID_INPUT,
@@ -437,9 +438,8 @@ _SQL_LITERAL = re.compile(
 
 
 def _catalogue_from_file(path: Path) -> Catalogue:
-    from movement_profiles.catalogue import Catalogue
-
     from movement_profiles import errors
+    from movement_profiles.catalogue import Catalogue
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -533,8 +533,10 @@ def _console() -> Any:
 
 
 def _show_fields(fields: Sequence[CatalogueField]) -> None:
-    """A table per field: its name, label and rule as the title, a row per allowed value."""
+    """Each field: a line with its name, label and rule (and one with its description), then a
+    table with a row per allowed value."""
     from rich.table import Table
+    from rich.text import Text
 
     console = _console()
     for index, field in enumerate(fields):
@@ -544,17 +546,21 @@ def _show_fields(fields: Sequence[CatalogueField]) -> None:
                 "required" if field.required else "optional",
             ]
         )
-        table = Table(title=f"{field.name}: {field.label} ({kind})", title_justify="left")
+        if index:
+            console.print()
+        # Text, not markup: labels are whatever an admin typed, brackets included.
+        console.print(Text(f"{field.name}: {field.label} ({kind})", style="bold"))
+        if field.description:
+            console.print(Text(field.description))
+        if not field.values:
+            console.print("No allowed values yet: add some with `catalogue add-value`.")
+            continue
+        table = Table()
         table.add_column("value", no_wrap=True)
         table.add_column("label")
         table.add_column("description", overflow="fold")
         for value in field.values:
-            table.add_row(value.value, value.label, value.description)
-        if index:
-            console.print()
-        if field.description:
-            table.caption = field.description
-            table.caption_justify = "left"
+            table.add_row(Text(value.value), Text(value.label), Text(value.description))
         console.print(table)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -23,7 +23,6 @@ from movement_profiles_cli.transfer.files import MAX_PROBLEM_CHARS, SourceRow, p
 
 if TYPE_CHECKING:
     from movement_profiles.catalogue import Catalogue
-
     from movement_profiles.errors import FieldProblem
 
 #: A row that carries any of ASSIGNED_COLUMNS (id and the timestamps) restores them as given.
@@ -255,10 +254,12 @@ def validate_row(row: SourceRow, judge: CatalogueJudge) -> ImportRow | BadRow:
     try:
         MovementProfileCreate.model_validate(fields)
     except errors.ValidationError as error:
+        custom = fields.get(CUSTOM_FIELDS)
+        custom_names = custom.keys() if isinstance(custom, dict) else ()
         problems.extend(
             _worded(problem)
             for problem in error.problems
-            if _value_field(problem) not in value_problems
+            if _value_field(problem, custom_names) not in value_problems
         )
     problems.extend(value_problems.values())
     if problems:
@@ -266,10 +267,13 @@ def validate_row(row: SourceRow, judge: CatalogueJudge) -> ImportRow | BadRow:
     return row_to_send(row.line, row.fields)
 
 
-def _value_field(problem: FieldProblem) -> str | None:
-    """The value field a model's problem is about (`custom_fields` for any added field)."""
+def _value_field(problem: FieldProblem, custom_names: Iterable[str]) -> str | None:
+    """The value field a model's problem is about (`custom_fields` for any added field, which
+    the model names by the field's own name)."""
     name = (problem.field or "").split(".", 1)[0]
-    return name if name in _VALUE_FIELDS else None
+    if name in _VALUE_FIELDS:
+        return name
+    return CUSTOM_FIELDS if name in custom_names else None
 
 
 def _worded(problem: FieldProblem) -> str:
