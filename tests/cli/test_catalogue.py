@@ -228,8 +228,11 @@ def test_retiring_a_held_value_is_refused_with_the_count_unless_told_what_to_do(
     refused = cli.run("catalogue", "retire-value", name, "knee")
     assert refused.exit_code == ExitCode.CONFLICT
     line = error_line(refused.stderr)
-    assert '"knee" is held by 2 movement profiles' in line
-    assert "--profiles" in line or "profiles =>" in line or "remove" in line, line
+    assert line == (
+        'error: "knee" is held by 2 movement profiles; nothing was changed: to retire it '
+        "anyway, pass --profiles remove (take it out of them) or --profiles replace "
+        "--replacement VALUE (put another in its place)"
+    )
     assert "knee" in cli.json("catalogue", "show")["fields"][-1]["values"][0]["value"]
 
     replaced = cli.run(
@@ -265,7 +268,10 @@ def test_a_held_field_is_removed_only_when_told(
     create(cli, user, "--set", f"{name}=knee")
     refused = cli.run("catalogue", "remove-field", name)
     assert refused.exit_code == ExitCode.CONFLICT
-    assert "1" in error_line(refused.stderr)
+    assert error_line(refused.stderr).endswith(
+        "1 movement profile; nothing was changed: to remove it anyway, pass --profiles remove "
+        "(its values go from them too)"
+    ), refused.stderr
     assert stored_custom_fields(db, user) == {name: ["knee"]}
     removed = cli.run("catalogue", "remove-field", name, "--profiles", "remove")
     assert removed.exit_code == 0, removed.stderr
@@ -473,3 +479,26 @@ def test_the_first_pass_words_a_bad_row_as_the_database_does(
             (str(user), json.dumps(custom_fields)),
         )
     assert bad["problem"] == refused.value.diag.message_primary
+
+
+def test_removing_the_only_value_of_a_required_field_is_refused(
+    cli: Cli, fresh_users: Users, db: Database
+) -> None:
+    # A value of its own in the required built-in goals, retired again at the end.
+    value = f"t_{uuid.uuid4().hex[:12]}"
+    assert cli.run("catalogue", "add-value", "goals", value).exit_code == 0
+    try:
+        [user] = fresh_users(1)
+        cli.json("create", "--user-id", str(user), "--training-preference", "yoga",
+                 "--goal", value)  # fmt: skip
+        refused = cli.run("catalogue", "retire-value", "goals", value, "--profiles", "remove")
+        assert refused.exit_code == ExitCode.CONFLICT
+        assert error_line(refused.stderr) == (
+            f'error: "{value}" is the only value of goals in 1 movement profile; nothing was '
+            "changed: pass --profiles replace --replacement VALUE instead"
+        )
+        assert cli.json("get", str(user))["goals"] == [value]
+    finally:
+        retired = cli.run("catalogue", "retire-value", "goals", value, "--profiles", "replace",
+                          "--replacement", "rehab")  # fmt: skip
+        assert retired.exit_code == 0, retired.stderr

@@ -18,6 +18,7 @@ import enum
 import json
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -236,7 +237,13 @@ def retire_value(
             "--replacement goes with --profiles replace, and only with it",
             ExitCode.INVALID_INPUT,
         )
-    with connected(url, key, None) as client:
+    remedy = (
+        "to retire it anyway, pass --profiles remove (take it out of them) or --profiles "
+        "replace --replacement VALUE (put another in its place)"
+        if profiles is RetiredProfiles.refuse
+        else "pass --profiles replace --replacement VALUE instead"
+    )
+    with connected(url, key, None) as client, _held(remedy):
         changed = client.retire_value(
             field, value, profiles=profiles.value, replacement=replacement
         )
@@ -263,13 +270,29 @@ def remove_field(
     key: KeyOption = None,
 ) -> None:
     """Remove a field that was added (built-in fields stay)."""
-    with connected(url, key, None) as client:
+    remedy = "to remove it anyway, pass --profiles remove (its values go from them too)"
+    with connected(url, key, None) as client, _held(remedy):
         changed = client.remove_field(field, profiles=profiles.value)
     _show_count(
         {"field": field, "profiles_changed": changed},
         json_output,
         f"Removed field {field}; {_plural(changed, 'profile')} changed.",
     )
+
+
+@contextmanager
+def _held(remedy: str) -> Iterator[None]:
+    """A change refused because profiles hold what it takes away (23503): the database's count,
+    that nothing changed, and the options of this command that go ahead anyway (the
+    database's own detail names its SQL arguments)."""
+    from movement_profiles import errors
+
+    try:
+        yield
+    except errors.ConflictError as error:
+        if error.code != "23503":
+            raise
+        fail(f"{error.message}; nothing was changed: {remedy}", ExitCode.CONFLICT)
 
 
 # -- between environments -------------------------------------------------------------------------
