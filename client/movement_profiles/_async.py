@@ -264,8 +264,10 @@ class AsyncMovementProfilesClient:
 
     async def options(self) -> MovementProfileOptions:
         """Every field's allowed values, as the catalogue holds them now:
-        ``{"training_preferences": [...], "goals": [...], "injuries": [...]}``. `catalogue()`
-        gives the same with labels, descriptions and which fields are required."""
+        ``{"training_preferences": [...], "goals": [...], "injuries": [...]}``, each field's
+        values in display order (the fields in jsonb's order of keys, not display order).
+        `catalogue()` gives the same in display order, with labels, descriptions and which
+        fields are required."""
         return await self._run(_core.options())
 
     # -- the catalogue --------------------------------------------------------------------------
@@ -415,19 +417,23 @@ class AsyncMovementProfilesClient:
     async def _upsert_batch(self, batch: _core.UpsertBatch) -> int:
         return await self._run(_core.upsert_batch(batch))
 
-    async def upsert_json_rows(self, rows: Sequence[bytes], *, keep_identity: bool = False) -> int:
+    async def upsert_json_rows(
+        self, rows: Sequence[bytes], *, keep_identity: bool = False, custom_fields: bool = False
+    ) -> int:
         """Upsert rows that are already JSON, in one request and one transaction; rows written.
 
         For a caller that has validated its rows with the SDK's rules already and holds them as
         text, such as an import that checked a whole file first: each item is one JSON object
-        with the `upsert_many` fields (``custom_fields`` may be left out, meaning none; ``id``,
-        ``created_at`` and ``updated_at`` too with `keep_identity`), and is sent as it is,
+        with the `upsert_many` fields (``id``, ``created_at`` and ``updated_at`` too with
+        `keep_identity`; ``custom_fields`` in every row with `custom_fields`, which then
+        replaces the stored one; without it, rows' ``custom_fields`` are ignored, new profiles
+        get none and existing ones keep theirs), and is sent as it is,
         without being parsed again. Nothing here looks inside the rows: the database checks
         every row, and a batch it refuses raises the same errors as `upsert_many`
         (`ValidationError`, `ConflictError`) with nothing written.
         Service key only; 1 to 1,000 rows.
         """
-        return await self._run(_core.upsert_json_rows(rows, keep_identity))
+        return await self._run(_core.upsert_json_rows(rows, keep_identity, custom_fields))
 
     def iter_all(self, page_size: int = _core.MAX_PAGE_SIZE) -> AsyncIterator[MovementProfile]:
         """Every profile the caller may read, ordered by user_id, fetched `page_size` at a time.

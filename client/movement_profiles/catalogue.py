@@ -126,7 +126,7 @@ class Catalogue(_Model):
         ``custom_fields`` for the first two, else the field's name.
         """
         custom = self.custom_fields
-        fields_detail = "Fields: " + ", ".join(field.name for field in custom)
+        fields_detail = "Fields: " + (", ".join(field.name for field in custom) or "none")
         if not isinstance(value, Mapping) or not all(type(key) is str for key in value):
             return (
                 CUSTOM_FIELDS_COLUMN,

@@ -121,17 +121,25 @@ async def test_user_cannot_delete(as_user: Either, user: StackUser, db: Database
 
 
 async def test_user_reads_the_allowed_values(as_user: Either) -> None:
-    assert await as_user.options() == {
+    options = await as_user.options()
+    # Every field of the catalogue (a jsonb object: its keys are not in display order, the
+    # catalogue's are), the built-in ones with the values they ship with first (other tests may
+    # add fields and values to the shared stack, never take shipped ones away).
+    shipped = {
         "training_preferences": [member.value for member in TrainingPreference],
         "goals": [member.value for member in Goal],
     }
+    for field, values in shipped.items():
+        assert options[field][: len(values)] == values
+    catalogue = await as_user.catalogue()
+    assert {field.name: list(field.allowed) for field in catalogue.fields} == options
 
 
 async def test_invalid_input_is_rejected_before_any_request(
     as_user: Either, user: StackUser, db: Database
 ) -> None:
     with pytest.raises(ValidationError) as raised:
-        await as_user.create({"training_preferences": ["dance"], "goals": ["rehab"]})
+        await as_user.create({"training_preferences": ["yoga", "yoga"], "goals": ["rehab"]})
     assert raised.value.response is None
     assert raised.value.status == 400
     with pytest.raises(ValidationError, match="an update needs at least one"):
@@ -139,7 +147,7 @@ async def test_invalid_input_is_rejected_before_any_request(
     assert stored(db, user.id) is None
 
 
-# model_construct leaves plain strings where pydantic expects enum members, and says so.
+# model_construct leaves values where pydantic expects lists of strings, and says so.
 @pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
 @pytest.mark.parametrize(
     ("preferences", "goals"),
@@ -154,20 +162,36 @@ async def test_invalid_input_is_rejected_before_any_request(
 async def test_the_server_rejects_in_the_same_words(
     as_user: Either, user: StackUser, db: Database, preferences: object, goals: object
 ) -> None:
-    with pytest.raises(ValidationError) as local:
-        MovementProfileCreate(training_preferences=preferences, goals=goals)
+    # The catalogue's verdict, before any write: the field, the message and its details.
+    catalogue = await as_user.catalogue()
+    field, message = next(
+        (field, problem)
+        for field, value in (("training_preferences", preferences), ("goals", goals))
+        if (problem := catalogue.problem(field, value)) is not None
+    )
     # model_construct skips the SDK's validation, so the request reaches the database's CHECKs.
-    unchecked = MovementProfileCreate.model_construct(training_preferences=preferences, goals=goals)
+    unchecked = MovementProfileCreate.model_construct(
+        training_preferences=preferences, goals=goals, custom_fields={}
+    )
     with pytest.raises(ValidationError) as remote:
         await as_user.create(unchecked)
     assert remote.value.response is not None
     assert remote.value.response.status_code == 400
-    assert (remote.value.status, remote.value.code) == (local.value.status, local.value.code)
+    assert (remote.value.status, remote.value.code) == (400, "23514")
     assert (remote.value.message, remote.value.details, remote.value.hint) == (
-        local.value.message,
-        local.value.details,
-        local.value.hint,
+        message,
+        catalogue.field(field).detail(),
+        field,
     )
+    # What the model checks without the catalogue, it words as the database does.
+    if preferences != ["dance"]:
+        with pytest.raises(ValidationError) as local:
+            MovementProfileCreate(training_preferences=preferences, goals=goals)
+        assert (local.value.code, local.value.message, local.value.hint) == (
+            "23514",
+            message,
+            field,
+        )
     assert stored(db, user.id) is None
 
 
@@ -380,12 +404,16 @@ async def test_upsert_many_rejects_invalid_input_before_sending_its_batch(
 ) -> None:
     first, second = make_user(), make_user()
     with pytest.raises(
-        ValidationError, match='profile #1: goals contains an invalid value: "dance"'
+        ValidationError, match='profile #1: goals contains a duplicate value: "rehab"'
     ):
         await admin.upsert_many(
             [
                 {"user_id": first.id, "training_preferences": ["yoga"], "goals": ["rehab"]},
-                {"user_id": second.id, "training_preferences": ["yoga"], "goals": ["dance"]},
+                {
+                    "user_id": second.id,
+                    "training_preferences": ["yoga"],
+                    "goals": ["rehab", "rehab"],
+                },
             ],
             batch_size=1,
         )

@@ -292,10 +292,10 @@ def test_upsert_batch_counts_from_content_range() -> None:
     )
     params = dict(request.params)
     assert params["on_conflict"] == "user_id"
+    # Every row carries custom_fields ({} for none): an upsert writes the whole profile.
     assert params["columns"] == "user_id,training_preferences,goals,custom_fields"
-    # A row without custom_fields gets the column's default: an upsert writes the whole profile.
+    assert json.loads(request.body or b"")[0]["custom_fields"] == {}
     assert "resolution=merge-duplicates" in request.headers["Prefer"]
-    assert "missing=default" in request.headers["Prefer"]
     assert written == 1
 
 
@@ -314,14 +314,21 @@ def test_upsert_json_rows_sends_the_texts_as_one_array() -> None:
     params = dict(request.params)
     assert (params["on_conflict"], params["columns"]) == (
         "user_id",
-        "user_id,training_preferences,goals,custom_fields",
+        "user_id,training_preferences,goals",
     )
     assert "resolution=merge-duplicates" in request.headers["Prefer"]
     assert written == 2
     (restoring,), _ = drive(
         _core.upsert_json_rows([json.dumps(ROW).encode()], keep_identity=True), response(201)
     )
-    assert dict(restoring.params)["columns"] == ",".join(PROFILE_COLUMNS)
+    assert dict(restoring.params)["columns"] == "id,user_id,training_preferences,goals," + (
+        "created_at,updated_at"
+    )
+    # Rows that carry custom_fields say so, and it is written too.
+    (with_custom,), _ = drive(
+        _core.upsert_json_rows(texts, keep_identity=True, custom_fields=True), response(201)
+    )
+    assert dict(with_custom.params)["columns"] == ",".join(PROFILE_COLUMNS)
 
 
 @pytest.mark.parametrize("rows", [0, _core.MAX_UPSERT_BATCH_SIZE + 1])
@@ -334,7 +341,7 @@ def test_keep_identity_sends_ids_and_timestamps() -> None:
     stored = _core.parse_profile(ROW)
     (from_model,) = _core.upsert_batches([stored], 10, keep_identity=True)
     (from_mapping,) = _core.upsert_batches([ROW], 10, keep_identity=True)
-    assert from_model.rows == from_mapping.rows == [ROW]
+    assert from_model.rows == from_mapping.rows == [{**ROW, "custom_fields": {}}]
     assert from_model.columns == PROFILE_COLUMNS
     with pytest.raises(ValidationError, match="profile #0: created_at is required"):
         list(_core.upsert_batches([{**ROW, "created_at": None}], 10, keep_identity=True))
@@ -363,7 +370,12 @@ def test_upsert_sends_built_models_as_they_are_and_validates_only_mappings() -> 
     )
     (batch,) = _core.upsert_batches([unchecked], 10)
     assert batch.rows == [
-        {"user_id": str(USER), "training_preferences": ["dance", "dance"], "goals": ["rehab"]}
+        {
+            "user_id": str(USER),
+            "training_preferences": ["dance", "dance"],
+            "goals": ["rehab"],
+            "custom_fields": {},
+        }
     ]
     assert json.loads(_core.encode(batch.rows)) == batch.rows
     with pytest.raises(ValidationError, match="profile #0: training_preferences contains a dup"):
@@ -388,7 +400,7 @@ def test_upsert_rows_carry_custom_fields_when_there_are_some() -> None:
         10,
     )
     assert batch.rows[0]["custom_fields"] == {"injuries": ["knee"]}
-    assert "custom_fields" not in batch.rows[1]
+    assert batch.rows[1]["custom_fields"] == {}
     (restoring,) = _core.upsert_batches([stored], 10, keep_identity=True)
     assert restoring.rows[0]["custom_fields"] == {"injuries": ["knee"]}
     with pytest.raises(ValidationError, match="profile #0: injuries must be a JSON array"):

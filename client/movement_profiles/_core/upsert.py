@@ -82,6 +82,7 @@ def _created_row(item: MovementProfileCreate | Mapping[str, Any]) -> dict[str, A
     if isinstance(item, Mapping):
         plain = plain_create_row(item)
         if plain is not None:
+            plain.setdefault(CUSTOM_FIELDS_COLUMN, {})
             return plain
     profile = coerce(MovementProfileCreate, item)
     if profile.user_id is None:
@@ -93,14 +94,14 @@ def _created_row(item: MovementProfileCreate | Mapping[str, Any]) -> dict[str, A
 
 def _created_profile_row(profile: MovementProfileCreate, user_id: UUID) -> dict[str, Any]:
     # What `to_json()` gives, built directly: pydantic's dump costs more than the rest of a row.
-    row: dict[str, Any] = {
+    # Every row carries custom_fields, {} for none: an upsert writes the whole profile (see
+    # `_upsert_body` for why not `Prefer: missing=default`).
+    return {
         "user_id": str(user_id),
         "training_preferences": profile.training_preferences,
         "goals": profile.goals,
+        CUSTOM_FIELDS_COLUMN: profile.custom_fields,
     }
-    if profile.custom_fields:
-        row[CUSTOM_FIELDS_COLUMN] = profile.custom_fields
-    return row
 
 
 def _stored_profile_row(profile: MovementProfile, keep_identity: bool) -> dict[str, Any]:
@@ -108,9 +109,8 @@ def _stored_profile_row(profile: MovementProfile, keep_identity: bool) -> dict[s
         "user_id": str(profile.user_id),
         "training_preferences": profile.training_preferences,
         "goals": profile.goals,
+        CUSTOM_FIELDS_COLUMN: profile.custom_fields,
     }
-    if profile.custom_fields:
-        row[CUSTOM_FIELDS_COLUMN] = profile.custom_fields
     if keep_identity:
         row["id"] = str(profile.id)
         row["created_at"] = profile.created_at.isoformat()
@@ -132,7 +132,7 @@ def upsert_batches(
     With `keep_identity` each row also carries its `id`, `created_at` and `updated_at`.
     """
     check_range("batch_size", batch_size, 1, MAX_UPSERT_BATCH_SIZE)
-    columns = PROFILE_COLUMNS if keep_identity else WRITABLE_COLUMNS
+    columns = _columns(keep_identity, custom_fields=True)
     seen: set[str] = set()
     rows: list[dict[str, Any]] = []
     for index, item in enumerate(profiles):
@@ -169,15 +169,25 @@ def upsert_batch(batch: UpsertBatch) -> Operation[int]:
     )
 
 
-def upsert_json_rows(rows: Sequence[bytes], keep_identity: bool) -> Operation[int]:
-    """`upsert_batch` for rows that are already JSON object texts, sent as they are."""
+def _columns(keep_identity: bool, *, custom_fields: bool) -> tuple[str, ...]:
+    columns = PROFILE_COLUMNS if keep_identity else WRITABLE_COLUMNS
+    return columns if custom_fields else tuple(c for c in columns if c != CUSTOM_FIELDS_COLUMN)
+
+
+def upsert_json_rows(
+    rows: Sequence[bytes], keep_identity: bool, custom_fields: bool = False
+) -> Operation[int]:
+    """`upsert_batch` for rows that are already JSON object texts, sent as they are.
+
+    With `custom_fields` every row carries ``custom_fields`` and it is written; without, rows'
+    ``custom_fields`` are ignored: new profiles get none, existing ones keep theirs."""
     if not 1 <= len(rows) <= MAX_UPSERT_BATCH_SIZE:
         raise errors.ValidationError(
             f"rows must hold 1 to {MAX_UPSERT_BATCH_SIZE} profiles (one request), got {len(rows)}",
             code="invalid_argument",
             hint="rows",
         )
-    columns = PROFILE_COLUMNS if keep_identity else WRITABLE_COLUMNS
+    columns = _columns(keep_identity, custom_fields=custom_fields)
     return (yield from _upsert_body(b"[" + b",".join(rows) + b"]", len(rows), columns))
 
 
@@ -185,14 +195,15 @@ def _upsert_body(body: bytes, rows: int, columns: tuple[str, ...]) -> Operation[
     response = yield Request(
         "POST",
         TABLE,
-        # `columns` names what the rows may carry, so PostgREST hands the body to PostgreSQL
-        # without parsing it; PostgreSQL reads each row's fields by those names, and ignores
-        # others. `missing=default`: a row without custom_fields gets the column's default
-        # (`{}`), so an upsert writes the whole profile, custom fields too.
+        # `columns` names what the rows carry, so PostgREST hands the body to PostgreSQL without
+        # parsing it; PostgreSQL reads each row's fields by those names, and ignores others. A
+        # named column a row lacks is written as null: `Prefer: missing=default` would write
+        # the column's default instead, but PostgREST before 12.2.4 takes the default of a
+        # domain-typed column (custom_fields) from its domain, which has none.
         params=(("on_conflict", "user_id"), ("columns", ",".join(columns))),
         headers={
             "Content-Type": "application/json",
-            "Prefer": "resolution=merge-duplicates,missing=default,return=minimal,count=exact",
+            "Prefer": "resolution=merge-duplicates,return=minimal,count=exact",
         },
         body=body,
     )
