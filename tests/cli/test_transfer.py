@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from movement_profiles.catalogue import Catalogue
 from movement_profiles.options import Goal, TrainingPreference
 from movement_profiles_cli.commands._common import ExitCode
 from movement_profiles_cli.stack.state import StackState
@@ -649,8 +650,10 @@ def test_a_file_changed_between_the_passes_is_not_imported(
     file.write_text(jsonl([profile(uuid.uuid4())]))
     check = source.ImportSource.check
 
-    def check_then_change(import_source: source.ImportSource) -> first_pass.Checked:
-        checked = check(import_source)
+    def check_then_change(
+        import_source: source.ImportSource, catalogue: Catalogue
+    ) -> first_pass.Checked:
+        checked = check(import_source, catalogue)
         file.write_text(jsonl([profile(uuid.uuid4()), profile(uuid.uuid4())]))
         return checked
 
@@ -681,6 +684,15 @@ def _spelled(rng: random.Random, fields: list[tuple[str, object]]) -> str:
     def value(item: object) -> str:
         if isinstance(item, list):
             return "[" + space() + ("," + space()).join(string(entry) for entry in item) + "]"
+        if isinstance(item, dict):
+            return (
+                "{"
+                + ("," + space()).join(
+                    f"{space()}{string(key)}{space()}:{space()}{value(entry)}"
+                    for key, entry in item.items()
+                )
+                + "}"
+            )
         assert isinstance(item, str)
         return string(item)
 
@@ -750,18 +762,18 @@ def test_rows_sent_as_written_are_stored_as_the_models_read_them(
     stored = {
         str(row[0]): row[1:]
         for row in db.execute(
-            "select user_id, training_preferences, goals, id, created_at, updated_at "
-            "from public.movement_profiles where user_id = any(%s)",
+            "select user_id, training_preferences, goals, custom_fields, id, created_at, "
+            "updated_at from public.movement_profiles where user_id = any(%s)",
             ([str(user) for user in users],),
         ).fetchall()
     }
     for line in lines:
         read = json.loads(line)
         got = stored[str(uuid.UUID(read["user_id"]))]
-        assert got[:2] == (read["training_preferences"], read["goals"]), line
+        assert got[:3] == (read["training_preferences"], read["goals"], read["custom_fields"]), line
         if "id" in read:
             restored = (
                 uuid.UUID(read["id"]),
                 *map(datetime.fromisoformat, (read["created_at"],) * 2),
             )
-            assert (uuid.UUID(str(got[2])), got[3], got[4]) == restored, line
+            assert (uuid.UUID(str(got[3])), got[4], got[5]) == restored, line
