@@ -502,3 +502,17 @@ def test_removing_the_only_value_of_a_required_field_is_refused(
         retired = cli.run("catalogue", "retire-value", "goals", value, "--profiles", "replace",
                           "--replacement", "rehab")  # fmt: skip
         assert retired.exit_code == 0, retired.stderr
+
+
+def test_update_set_with_a_stale_expected_updated_at_writes_nothing(
+    cli: Cli, fresh_users: Users, db: Database, added_field: Callable[..., str]
+) -> None:
+    name = added_field("knee", "shoulder")
+    [user] = fresh_users(1)
+    created = create(cli, user, "--set", f"{name}=knee")
+    cli.json("update", str(user), "--goal", "lose_fat")  # somebody else's change
+    result = cli.run("update", str(user), "--set", f"{name}=shoulder",
+                     "--expected-updated-at", str(created["updated_at"]))  # fmt: skip
+    assert result.exit_code == ExitCode.CONFLICT
+    assert "changed since" in error_line(result.stderr)
+    assert stored_custom_fields(db, user) == {name: ["knee"]}

@@ -72,8 +72,10 @@ class RemovedProfiles(enum.StrEnum):
 
 @app.command()
 def show(json_output: JsonOption = False, url: UrlOption = None, key: KeyOption = None) -> None:
-    """The fields and their allowed values, in display order, with labels (retired values are
-    not listed)."""
+    """The fields and their allowed values, in display order, with labels.
+
+    Retired values are not listed.
+    """
     with connected(url, key, None) as client:
         catalogue = client.catalogue()
     if json_output:
@@ -182,13 +184,13 @@ def add_value(
 @app.command()
 def relabel(
     field: FieldArgument,
+    label: Annotated[str, typer.Option("--label", help="The new label.", show_default=False)],
     value: Annotated[
         str | None,
         typer.Argument(
             help="The value to relabel; without it, the field itself.", show_default=False
         ),
     ] = None,
-    label: Annotated[str, typer.Option("--label", help="The new label.")] = "",
     description: Annotated[
         str | None,
         typer.Option("--description", help="A new description.", show_default="unchanged"),
@@ -197,10 +199,10 @@ def relabel(
     url: UrlOption = None,
     key: KeyOption = None,
 ) -> None:
-    """Change the label (and description) of a field or of one of its values. Stored values
-    do not change: profiles hold names, never labels."""
-    if not label:
-        fail("--label is required", ExitCode.INVALID_INPUT)
+    """Change the label (and description) of a field or of one of its values.
+
+    Stored values do not change: profiles hold names, never labels.
+    """
     with connected(url, key, None) as client:
         entry = client.relabel(field, label=label, value=value, description=description)
     _show_changed(entry, json_output, f"Relabelled {field}{f'.{value}' if value else ''}.")
@@ -230,8 +232,10 @@ def retire_value(
     url: UrlOption = None,
     key: KeyOption = None,
 ) -> None:
-    """Stop allowing a value. Refused while profiles hold it, unless --profiles says what to do
-    with them; then the value goes and the profiles change in one transaction."""
+    """Stop allowing a value; refused while profiles hold it, unless --profiles says otherwise.
+
+    With --profiles remove or replace, the value goes and the profiles change in one transaction.
+    """
     if (profiles is RetiredProfiles.replace_value) != (replacement is not None):
         fail(
             "--replacement goes with --profiles replace, and only with it",
@@ -313,8 +317,10 @@ def export_sql(
     url: UrlOption = None,
     key: KeyOption = None,
 ) -> None:
-    """This environment's catalogue as SQL that gives another environment the same catalogue
-    (one call of movement_profile_apply_catalogue): a migration for `supabase db push`."""
+    """This catalogue as a migration that gives another environment the same one.
+
+    The SQL is one call of movement_profile_apply_catalogue, for `supabase db push` or psql.
+    """
     with connected(url, key, None) as client:
         sql = client.catalogue_sql()
     if migrations is None:
@@ -387,8 +393,10 @@ def diff(
     url: UrlOption = None,
     key: KeyOption = None,
 ) -> None:
-    """What differs between this environment's catalogue and another's: exit 0 when they are
-    the same, 1 when they differ (as `diff` does), 2 on bad input."""
+    """The differences between this catalogue and another's (exit 1 if any, as `diff`).
+
+    Exit 0 when they are the same, 1 when they differ, 2 on bad input.
+    """
     given = [
         name
         for name, value in (
