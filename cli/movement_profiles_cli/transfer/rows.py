@@ -56,19 +56,17 @@ class CatalogueJudge:
             if field.required and field.name not in BUILT_IN_FIELDS
         )
 
-    def plainly_allowed(self, field: str, value: object) -> bool:
-        """A non-empty list of distinct allowed strings: what a built-in field must hold."""
-        return (
-            type(value) is list
-            and len(value) > 0
-            and _distinct_allowed(value, self._allowed.get(field, frozenset()))
-        )
+    def allowed(self, field: str) -> frozenset[str]:
+        """The allowed values of `field` (none for a field the catalogue lacks)."""
+        return self._allowed.get(field, frozenset())
 
     def plain_custom_fields(self, value: object) -> bool:
         """An object of known added fields, each a list of distinct allowed strings, every
         required one given a value."""
         if type(value) is not dict:
             return False
+        if not value:
+            return not self._required_custom
         for name, values in value.items():
             allowed = self._custom.get(name)
             if (
@@ -94,9 +92,13 @@ class CatalogueJudge:
         return found
 
 
+_JUST_STR = {str}
+
+
 def _distinct_allowed(values: list[Any], allowed: frozenset[str]) -> bool:
+    # In C, once a row: the types, the allowed set, then no value twice.
     return (
-        all(type(value) is str for value in values)
+        (not values or set(map(type, values)) == _JUST_STR)
         and allowed.issuperset(values)
         and len(set(values)) == len(values)
     )
@@ -185,13 +187,19 @@ def plain_form_judge(judge: CatalogueJudge) -> Callable[[dict[str, Any]], LineFo
 
     plain_size = len(PLAIN_FIELDS)
     restoring_size = plain_size + len(ASSIGNED_COLUMNS)
-    plainly_allowed, plain_custom_fields = judge.plainly_allowed, judge.plain_custom_fields
+    plain_custom_fields = judge.plain_custom_fields
+    preferences, goals = judge.allowed("training_preferences"), judge.allowed("goals")
 
     def is_plain(fields: dict[str, Any]) -> bool:
+        training_preferences, chosen_goals = fields["training_preferences"], fields["goals"]
         return (
             is_hyphenated_uuid(fields["user_id"])
-            and plainly_allowed("training_preferences", fields["training_preferences"])
-            and plainly_allowed("goals", fields["goals"])
+            and type(training_preferences) is list
+            and len(training_preferences) > 0
+            and _distinct_allowed(training_preferences, preferences)
+            and type(chosen_goals) is list
+            and len(chosen_goals) > 0
+            and _distinct_allowed(chosen_goals, goals)
             and plain_custom_fields(fields[CUSTOM_FIELDS])
         )
 
