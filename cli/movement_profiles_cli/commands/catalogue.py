@@ -397,16 +397,8 @@ def diff(
 
     Exit 0 when they are the same, 1 when they differ, 2 on bad input.
     """
-    given = [
-        name
-        for name, value in (
-            ("a file", other_file),
-            ("--other-url/--other-key", other_url or other_key),
-            ("--other-env", other_env),
-        )
-        if value
-    ]
-    if len(given) != 1:
+    given = sum(1 for other in (other_file, other_url or other_key, other_env) if other)
+    if given != 1:
         fail(
             "give the other catalogue once: a file, --other-url with --other-key, or --other-env",
             ExitCode.INVALID_INPUT,
