@@ -66,7 +66,9 @@ def write_profiles(path: Path, count: int) -> None:
             preferences = json.dumps([PREFERENCES[index % 6], PREFERENCES[(index + 1) % 6]])
             file.write(
                 f'{{"user_id": "{user_id(FIRST_USER + index)}", '
-                f'"training_preferences": {preferences}, "goals": ["{GOALS[index % 5]}"]}}\n'
+                f'"training_preferences": {preferences}, "goals": ["{GOALS[index % 5]}"], '
+                # As `export` writes a profile without added fields: the form sent as written.
+                '"custom_fields": {}}\n'
             )
 
 

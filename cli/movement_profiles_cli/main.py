@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import typer
 
-from movement_profiles_cli.commands import dev, install, profiles, stack, transfer
+from movement_profiles_cli.commands import catalogue, dev, install, profiles, stack, transfer
 
 app = typer.Typer(
     name="movement-profiles",
-    help="Manage movement profiles (training preferences and goals) and the local Supabase stack.",
+    help="Manage movement profiles, the catalogue of their fields and values, and the local "
+    "Supabase stack.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -20,6 +21,7 @@ app = typer.Typer(
 app.add_typer(profiles.app)
 app.add_typer(transfer.app)
 app.add_typer(install.app)
+app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(stack.app, name="stack")
 app.add_typer(dev.app, name="dev")
 

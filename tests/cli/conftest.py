@@ -47,7 +47,43 @@ def cli_runner() -> CliRunner:
 
 
 #: The fields of a profile as `get --json` prints them and the columns `export` writes, in order.
-PROFILE_FIELDS = ["id", "user_id", "training_preferences", "goals", "created_at", "updated_at"]
+PROFILE_FIELDS = [
+    "id",
+    "user_id",
+    "training_preferences",
+    "goals",
+    "custom_fields",
+    "created_at",
+    "updated_at",
+]
+
+
+def offline_catalogue(*custom: tuple[str, list[str], bool]) -> Any:
+    """A catalogue for tests without a stack: the built-in fields with the values the component
+    ships with (the SDK's documented constants), then each (name, values, required) given."""
+    from movement_profiles.catalogue import Catalogue
+
+    from movement_profiles import Goal, TrainingPreference
+
+    def entry(name: str, values: list[str], required: bool, built_in: bool) -> dict[str, Any]:
+        return {
+            "name": name,
+            "label": name.capitalize(),
+            "description": "",
+            "required": required,
+            "built_in": built_in,
+            "values": [{"value": value, "label": value, "description": ""} for value in values],
+        }
+
+    return Catalogue.model_validate(
+        {
+            "fields": [
+                entry("training_preferences", list(TrainingPreference), True, True),
+                entry("goals", list(Goal), True, True),
+                *(entry(name, values, required, False) for name, values, required in custom),
+            ]
+        }
+    )
 
 
 @dataclass

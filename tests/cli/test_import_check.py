@@ -15,16 +15,23 @@ from movement_profiles_cli.transfer import first_pass
 from movement_profiles_cli.transfer.first_pass import Checked
 from movement_profiles_cli.transfer.rows import LineForm
 from movement_profiles_cli.transfer.source import ImportSource
+from tests.cli.conftest import offline_catalogue
 
 LINES = 3000
+CATALOGUE = offline_catalogue(("injuries", ["knee", "shoulder"], False))
 
 
 def _line(rng: random.Random, users: list[str]) -> bytes:
     """A line of one of the kinds a file may hold, good and bad, with any line ending."""
     user = rng.choice(users)  # a small pool: user_ids repeat, often in another part
-    plain = {"user_id": user, "training_preferences": ["yoga"], "goals": ["rehab"]}
+    plain = {
+        "user_id": user,
+        "training_preferences": ["yoga"],
+        "goals": ["rehab"],
+        "custom_fields": rng.choice([{}, {"injuries": ["knee"]}]),
+    }
     stamp = "2026-01-02T03:04:05.5+01:00"
-    kind = rng.randrange(9)
+    kind = rng.randrange(11)
     text = {
         0: json.dumps(plain),
         1: json.dumps({**plain, "id": str(uuid.uuid4()), "created_at": stamp, "updated_at": stamp}),
@@ -35,6 +42,8 @@ def _line(rng: random.Random, users: list[str]) -> bytes:
         6: json.dumps({**plain, "goals": ["dance"]}),
         7: codecs.BOM_UTF8.decode() + json.dumps(plain),
         8: json.dumps({**plain, "created_at": "2026-01-02 03:04:05+01"}),
+        9: json.dumps({**plain, "custom_fields": {"injuries": ["elbow"]}}),
+        10: json.dumps({key: value for key, value in plain.items() if key != "custom_fields"}),
     }[kind]
     return text.encode() + rng.choice((b"\n", b"\r\n", b"\r"))
 
@@ -57,7 +66,7 @@ def test_checking_in_parts_gives_the_verdicts_of_one_process(
 
     def checked(processes: int) -> Checked:
         with ImportSource(file, None) as source:
-            return source.check(processes)
+            return source.check(CATALOGUE, processes)
 
     whole, in_parts = checked(1), checked(processes)
     assert (in_parts.rows, in_parts.lines) == (whole.rows, whole.lines)

@@ -39,6 +39,7 @@ from movement_profiles_cli.transfer.files import (
 from movement_profiles_cli.transfer.first_pass import Checked
 from movement_profiles_cli.transfer.rows import LineForm
 from movement_profiles_cli.transfer.source import ImportSource
+from tests.cli.conftest import offline_catalogue
 
 EXAMPLES = int(os.environ.get("MOVEMENT_PROFILES_FUZZ_EXAMPLES", "250"))
 SETTINGS = settings(
@@ -49,6 +50,8 @@ SETTINGS = settings(
 )
 
 USERS = [str(uuid.UUID(int=number)) for number in range(1, 5)]  # few: user_ids repeat
+#: The allowed values the rows are judged against: the shipped ones and an added field.
+CATALOGUE = offline_catalogue(("injuries", ["knee", "shoulder"], False))
 ENDINGS = [b"\n", b"\r\n", b"\r", b""]
 
 
@@ -146,7 +149,7 @@ def first_pass(data: bytes, suffix: str, block: int, processes: int) -> Verdict:
         ):
             try:
                 with exits_on_input_errors():
-                    return Verdict(source.check(processes), None)
+                    return Verdict(source.check(CATALOGUE, processes), None)
             except typer.Exit as exit:
                 exit_code = exit.exit_code
     assert exit_code == 2
@@ -230,7 +233,24 @@ def jsonl_line(draw: st.DrawFn) -> bytes:
     elif kind == 8:
         return draw(st.binary(max_size=40))
     elif kind == 9:
-        text = json.dumps({**profile(user), draw(st.text(max_size=8)): draw(st.integers())})
+        # An unknown key, or custom_fields holding anything at all.
+        key = draw(st.sampled_from(["custom_fields", "custom_fields", "x"]))
+        value = draw(
+            st.recursive(
+                st.none()
+                | st.integers()
+                | st.text(max_size=8)
+                | st.sampled_from(["knee", "injuries"]),
+                lambda inner: (
+                    st.lists(inner, max_size=3)
+                    | st.dictionaries(
+                        st.sampled_from(["injuries", "goals", "x", ""]), inner, max_size=3
+                    )
+                ),
+                max_leaves=6,
+            )
+        )
+        text = json.dumps({**profile(user), key: value})
     elif kind == 10:
         text = draw(st.text(max_size=40))
         return text.encode("utf-8", "surrogatepass")

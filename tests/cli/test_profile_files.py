@@ -25,6 +25,7 @@ RECORD = {
     "user_id": USER,
     "training_preferences": ["strength_training", "yoga"],
     "goals": ["rehab"],
+    "custom_fields": {"injuries": ["knee", "lower_back"], "équipement": []},
     "created_at": "2026-11-26T11:56:50.270710Z",
     "updated_at": "2026-11-26T11:57:00.000001Z",
 }
@@ -197,8 +198,9 @@ def test_csv_export_joins_arrays_with_a_pipe() -> None:
     stream = io.StringIO(newline="")
     RecordWriter(stream, FileFormat.csv).write(RECORD)
     assert stream.getvalue().splitlines() == [
-        "id,user_id,training_preferences,goals,created_at,updated_at",
+        "id,user_id,training_preferences,goals,custom_fields,created_at,updated_at",
         f"{RECORD['id']},{USER},strength_training|yoga,rehab,"
+        '"{""injuries"":[""knee"",""lower_back""],""équipement"":[]}",'
         f"{RECORD['created_at']},{RECORD['updated_at']}",
     ]
 

@@ -102,24 +102,32 @@ def test_create_rejects_duplicate_values_and_writes_nothing(
 
 
 @pytest.mark.parametrize(
-    "arguments",
+    ("arguments", "message"),
     [
-        ["--training-preference", "dance", "--goal", "rehab"],
-        ["--training-preference", "yoga", "--goal", "improve_flexibility"],
-        ["--goal", "rehab"],
-        ["--training-preference", "yoga"],
+        (
+            ["--training-preference", "dance", "--goal", "rehab"],
+            'training_preferences contains an invalid value: "dance" (Allowed values: '
+            "strength_training, running, yoga, crossfit, sports, mixed)",
+        ),
+        (
+            ["--training-preference", "yoga", "--goal", "improve_flexibility"],
+            'goals contains an invalid value: "improve_flexibility" (Allowed values: ',
+        ),
+        (["--goal", "rehab"], "--training-preference is required"),
+        (["--training-preference", "yoga"], "--goal is required"),
     ],
 )
-def test_create_rejects_values_outside_the_choices_as_usage_errors(
+def test_create_refuses_values_outside_the_catalogue_in_the_database_words(
     cli: Cli,
     fresh_users: Callable[[int], list[uuid.UUID]],
     db: Database,
     arguments: list[str],
+    message: str,
 ) -> None:
     [user] = fresh_users(1)
     result = cli.run("create", "--user-id", str(user), *arguments)
     assert result.exit_code == ExitCode.INVALID_INPUT
-    assert "--training-preference" in result.stderr or "--goal" in result.stderr
+    assert message in error_line(result.stderr)
     assert stored_profile(db, user) is None
 
 
@@ -217,7 +225,7 @@ def test_a_stale_update_exits_4_and_writes_nothing(
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ([], "at least one of training_preferences, goals"),
+        ([], "nothing to change: give --training-preference, --goal or --set"),
         (["--goal", "rehab", "--goal", "rehab"], 'goals contains a duplicate value: "rehab"'),
         (["--goal", "rehab", "--expected-updated-at", "yesterday"], "expected_updated_at"),
     ],

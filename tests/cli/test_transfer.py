@@ -16,10 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from movement_profiles.catalogue import Catalogue
 from movement_profiles.options import Goal, TrainingPreference
 from movement_profiles_cli.commands._common import ExitCode
 from movement_profiles_cli.stack.state import StackState
-from tests.cli.conftest import PROFILE_FIELDS, Cli, Database, delete_users, stored_profile
+from tests.cli.conftest import (
+    PROFILE_FIELDS,
+    Cli,
+    Database,
+    delete_users,
+    offline_catalogue,
+    stored_profile,
+)
 from tests.support.users import create_auth_users
 
 pytestmark = pytest.mark.integration
@@ -403,7 +411,9 @@ def test_a_bad_key_stops_the_import_with_exit_5(cli: Cli, tmp_path: Path) -> Non
     url = str(cli.environment["SUPABASE_URL"])
     result = cli.run("import", str(file), "--url", url, "--key", "not-a-key")
     assert result.exit_code == ExitCode.NOT_ALLOWED
-    assert "0 profiles of 1 were written" in result.stderr
+    # The catalogue is read first, to judge the rows: the import stops there, having read none.
+    assert result.stderr.startswith("error: not authenticated: "), result.stderr
+    assert len(result.stderr.splitlines()) == 1
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -640,8 +650,10 @@ def test_a_file_changed_between_the_passes_is_not_imported(
     file.write_text(jsonl([profile(uuid.uuid4())]))
     check = source.ImportSource.check
 
-    def check_then_change(import_source: source.ImportSource) -> first_pass.Checked:
-        checked = check(import_source)
+    def check_then_change(
+        import_source: source.ImportSource, catalogue: Catalogue
+    ) -> first_pass.Checked:
+        checked = check(import_source, catalogue)
         file.write_text(jsonl([profile(uuid.uuid4()), profile(uuid.uuid4())]))
         return checked
 
@@ -672,6 +684,15 @@ def _spelled(rng: random.Random, fields: list[tuple[str, object]]) -> str:
     def value(item: object) -> str:
         if isinstance(item, list):
             return "[" + space() + ("," + space()).join(string(entry) for entry in item) + "]"
+        if isinstance(item, dict):
+            return (
+                "{"
+                + ("," + space()).join(
+                    f"{space()}{string(key)}{space()}:{space()}{value(entry)}"
+                    for key, entry in item.items()
+                )
+                + "}"
+            )
         assert isinstance(item, str)
         return string(item)
 
@@ -713,6 +734,7 @@ def test_rows_sent_as_written_are_stored_as_the_models_read_them(
             ("user_id", user_text),
             ("training_preferences", rng.sample(preferences, rng.randint(1, 3))),
             ("goals", rng.sample(goals, rng.randint(1, 2))),
+            ("custom_fields", {}),
         ]
         if rng.random() < 0.5:
             stamp = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(
@@ -729,7 +751,7 @@ def test_rows_sent_as_written_are_stored_as_the_models_read_them(
     file.write_text("\n".join(lines) + "\n")
 
     with ImportSource(file, None) as source:
-        checked = source.check()
+        checked = source.check(offline_catalogue())
     assert not checked.invalid
     forms = Counter(checked.forms[line] for line in range(1, len(lines) + 1))
     # Most rows take the shortcut (both plain forms); the point of the test is that they do.
@@ -740,18 +762,18 @@ def test_rows_sent_as_written_are_stored_as_the_models_read_them(
     stored = {
         str(row[0]): row[1:]
         for row in db.execute(
-            "select user_id, training_preferences, goals, id, created_at, updated_at "
-            "from public.movement_profiles where user_id = any(%s)",
+            "select user_id, training_preferences, goals, custom_fields, id, created_at, "
+            "updated_at from public.movement_profiles where user_id = any(%s)",
             ([str(user) for user in users],),
         ).fetchall()
     }
     for line in lines:
         read = json.loads(line)
         got = stored[str(uuid.UUID(read["user_id"]))]
-        assert got[:2] == (read["training_preferences"], read["goals"]), line
+        assert got[:3] == (read["training_preferences"], read["goals"], read["custom_fields"]), line
         if "id" in read:
             restored = (
                 uuid.UUID(read["id"]),
                 *map(datetime.fromisoformat, (read["created_at"],) * 2),
             )
-            assert (uuid.UUID(str(got[2])), got[3], got[4]) == restored, line
+            assert (uuid.UUID(str(got[3])), got[4], got[5]) == restored, line

@@ -23,11 +23,19 @@ PASSES = """
 import resource, sys
 from pathlib import Path
 from movement_profiles import _core
+from movement_profiles.catalogue import Catalogue
 from movement_profiles_cli.transfer.source import ImportSource
 from movement_profiles_cli.transfer.writer import batches
 
+def field(name, values):
+    return {"name": name, "label": name, "description": "", "required": True, "built_in": True,
+            "values": [{"value": value, "label": value, "description": ""} for value in values]}
+
+catalogue = Catalogue.model_validate(
+    {"fields": [field("training_preferences", ["yoga", "running"]), field("goals", ["rehab"])]}
+)
 with ImportSource(Path(sys.argv[1]), None) as source:
-    checked = source.check()
+    checked = source.check(catalogue)
     assert not checked.invalid and checked.rows == int(sys.argv[2]), checked.invalid[:3]
     sent = 0
     for batch in batches(source.valid_rows(checked.forms), 1000):
@@ -48,6 +56,7 @@ def peak_rss_mb(rows: int, folder: Path) -> float:
                 "user_id": str(uuid.uuid4()),
                 "training_preferences": ["yoga", "running"][: 1 + index % 2],
                 "goals": ["rehab"],
+                "custom_fields": {},
             }
             stream.write(json.dumps(record) + "\n")
     result = subprocess.run(

@@ -116,10 +116,21 @@ def describe(error: MovementProfilesError, *, local_stack: bool = False) -> str:
     message = error.message
     if isinstance(error, errors.ValidationError) and error.code == "23503":
         return f"the user_id names no auth user ({error.details}): create the user first"
+    if isinstance(error, errors.ConflictError) and error.code == "23503":
+        # A catalogue change refused because profiles hold the value or field: the database's
+        # message counts them, its detail says how to go ahead anyway.
+        return f"{message}{f'; {error.details}' if error.details else ''}"
     if isinstance(error, errors.ConflictError) and "movement_profiles_user_id_key" in message:
         return "a movement profile already exists for this user: change it with `update`"
     if isinstance(error, errors.ValidationError) and error.code == "23514" and error.details:
         return f"{message} ({error.details})"
+    if (
+        isinstance(error, errors.AuthError | errors.PermissionDeniedError)
+        and error.code == "42501"
+        and "function movement_profile_" in message
+    ):
+        # An admin function of the catalogue, called with the anon key (401) or a user's (403).
+        return f"not allowed: {message} (the catalogue is changed with the service role key)"
     if isinstance(error, errors.AuthError):
         return f"not authenticated: {message} (check the key or access token)"
     if isinstance(error, errors.PermissionDeniedError):

@@ -1,45 +1,35 @@
-"""The allowed values as Typer choices, so `--help` lists them and anything else exits 2.
+"""The value options of the profile commands, and the help that says where their values are.
 
-`movement_profiles.options` imports only the standard library, so building the command tree (on
-every invocation, `--help` included) does not load the SDK's HTTP stack.
-
-The values are listed below the options, in text as wide as the terminal, and each option shows a
-short name (``PREFERENCE``, ``GOAL``) where Click would print ``[strength_training|running|...]``:
-Rich wraps text between words, so every value stays whole at any width, where the ``|``-joined
-list in the options' narrow column was cut mid-word.
+The allowed values are run-time data: the database's catalogue, which an admin changes with
+`movement-profiles catalogue` while the CLI is installed. So the options take any string and the
+database judges it (an unknown value exits 2 with the database's message and the allowed values);
+`--help` names no value list it could not keep true, and says where to see the current one.
+Nothing here imports the SDK: `--help` stays fast.
 """
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 import typer
-
-from movement_profiles.options import Goal, TrainingPreference
 
 __all__ = [
     "ALLOWED_VALUES_EPILOG",
     "GOAL_METAVAR",
     "PREFERENCE_METAVAR",
-    "Goal",
-    "TrainingPreference",
     "goal_option",
     "preference_option",
+    "set_option",
 ]
 
 PREFERENCE_METAVAR = "PREFERENCE"
 GOAL_METAVAR = "GOAL"
 
-
-def _values(choices: type[enum.StrEnum]) -> str:
-    return ", ".join(member.value for member in choices)
-
-
-#: The `epilog` of the commands that take values: one paragraph per option.
+#: The `epilog` of the commands that take values.
 ALLOWED_VALUES_EPILOG = (
-    f"Values of --training-preference: {_values(TrainingPreference)}.\n\n"
-    f"Values of --goal: {_values(Goal)}."
+    "The fields and their allowed values are data in the database (its catalogue), and change "
+    "without a new CLI: `movement-profiles catalogue show` lists them. A value outside them is "
+    "refused by the database, with the allowed ones (exit 2)."
 )
 
 
@@ -53,3 +43,8 @@ def preference_option(help: str) -> Any:
 def goal_option(help: str) -> Any:
     """`--goal`, repeatable, with `help` saying what it does in this command."""
     return typer.Option("--goal", help=help, metavar=GOAL_METAVAR, show_default=False)
+
+
+def set_option(help: str, name: str = "--set") -> Any:
+    """`--set FIELD=VALUE[,VALUE...]`, repeatable (also `--has` of `list`)."""
+    return typer.Option(name, help=help, metavar="FIELD=VALUES", show_default=False)

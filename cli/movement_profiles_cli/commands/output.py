@@ -69,6 +69,9 @@ def show_profile(profile: MovementProfile, *, as_json: bool) -> None:
     table.add_row("user_id", str(profile.user_id))
     table.add_row("training_preferences", ", ".join(profile.training_preferences))
     table.add_row("goals", ", ".join(profile.goals))
+    # Fields an admin added, as the profile holds them (an empty one is shown empty).
+    for name, values in profile.custom_fields.items():
+        table.add_row(name, ", ".join(values))
     table.add_row("id", str(profile.id))
     table.add_row("created_at", f"{_timestamp(profile.created_at)} UTC")
     table.add_row("updated_at", f"{_timestamp(profile.updated_at)} UTC")
@@ -91,6 +94,10 @@ def show_profiles(profiles: Sequence[MovementProfile], *, as_json: bool) -> None
     # Folded, not cut, in a narrow terminal: every value stays readable.
     table.add_column("training_preferences", overflow="fold")
     table.add_column("goals", overflow="fold")
+    # A column for each added field that a profile of this page holds, in order of appearance.
+    custom = list(dict.fromkeys(name for profile in profiles for name in profile.custom_fields))
+    for name in custom:
+        table.add_column(name, overflow="fold")
     if with_updated_at:
         table.add_column("updated_at (UTC)", no_wrap=True)
     for profile in profiles:
@@ -98,6 +105,7 @@ def show_profiles(profiles: Sequence[MovementProfile], *, as_json: bool) -> None
             str(profile.user_id),
             ", ".join(profile.training_preferences),
             ", ".join(profile.goals),
+            *(", ".join(profile.custom_fields.get(name, ())) for name in custom),
         ]
         if with_updated_at:
             cells.append(_timestamp(profile.updated_at))
@@ -106,14 +114,19 @@ def show_profiles(profiles: Sequence[MovementProfile], *, as_json: bool) -> None
 
 
 def show_options(options: MovementProfileOptions, *, as_json: bool) -> None:
-    """The allowed values: the JSON object, or a table with a column per field."""
+    """The allowed values: the JSON object, or a table with a column per field (every field of
+    the catalogue, the built-in ones first)."""
     if as_json:
         print_json(options)
         return
-    columns = [options["training_preferences"], options["goals"]]
+    names = [
+        *(name for name in ("training_preferences", "goals") if name in options),
+        *(name for name in options if name not in ("training_preferences", "goals")),
+    ]
+    columns = [options[name] for name in names]
     table = Table()
-    table.add_column("training_preferences")
-    table.add_column("goals")
+    for name in names:
+        table.add_column(name)
     for index in range(max((len(values) for values in columns), default=0)):
         table.add_row(*(values[index] if index < len(values) else "" for values in columns))
     _console().print(table)

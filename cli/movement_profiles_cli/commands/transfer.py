@@ -156,7 +156,8 @@ def import_profiles(
 ) -> None:
     """Create or overwrite profiles from a .jsonl or .csv file, by user_id.
 
-    Every row is validated first; if any is invalid, nothing is written (unless --skip-invalid).
+    Every row is validated first, against the fields and values of the database's catalogue;
+    if any is invalid, nothing is written (unless --skip-invalid).
     """
     from movement_profiles import errors
     from movement_profiles_cli.commands._common import (
@@ -170,8 +171,16 @@ def import_profiles(
     from movement_profiles_cli.transfer.source import ImportSource
     from movement_profiles_cli.transfer.writer import BatchWriter, batches, write_overlapped
 
+    try:
+        connection = resolve_connection(url, key, access_token)
+    except errors.ConfigurationError as error:
+        fail(describe(error), exit_code_for(error))
     with exits_on_input_errors(), ImportSource(file, file_format) as source:
-        checked = source.check()
+        # The allowed values as the import starts, once: every row is judged against them in
+        # the database's words. The database judges each row again as it is written.
+        with sdk_client(connection) as client:
+            catalogue = client.catalogue()
+        checked = source.check(catalogue)
         invalid = checked.invalid
         valid_rows = checked.valid_rows
         # Every record is counted once: rows = imported + skipped + not_written.
@@ -207,10 +216,6 @@ def import_profiles(
                 ExitCode.INVALID_INPUT,
             )
 
-        try:
-            connection = resolve_connection(url, key, access_token)
-        except errors.ConfigurationError as error:
-            fail(describe(error), exit_code_for(error))
         if create_missing_users:
             try:
                 outcome["users_created"] = add_missing_auth_users(

@@ -5,12 +5,15 @@ dicts that the SDK's models then judge, so a file row and an API request are hel
 rules.
 
 JSON Lines: one JSON object per line, with the keys `export` writes (`id`, `user_id`,
-`training_preferences`, `goals`, `created_at`, `updated_at`); blank lines are ignored.
+`training_preferences`, `goals`, `custom_fields`, `created_at`, `updated_at`); blank lines are
+ignored.
 
 CSV: a header row naming the columns, in any order. `user_id`, `training_preferences` and `goals`
-are required; `id`, `created_at` and `updated_at` may be left out or left empty. An array cell is
-either its values joined by `|` (`strength_training|yoga`, what `export` writes) or a JSON array
-(`["strength_training", "yoga"]`).
+are required; `custom_fields`, `id`, `created_at` and `updated_at` may be left out or left empty.
+An array cell is either its values joined by `|` (`strength_training|yoga`, what `export` writes)
+or a JSON array (`["strength_training", "yoga"]`). The `custom_fields` cell is the JSON object
+the database stores (`{"injuries":["knee"]}`): its fields are the catalogue's, which changes at
+run time, so the file's columns do not depend on it.
 
 What a record is, so that every one is counted once, whatever the bytes: a JSON Lines record is
 a line that is not blank. A CSV record is a line, or, when a quoted cell holds a line break (RFC
@@ -43,8 +46,11 @@ if TYPE_CHECKING:
 
 #: The columns of a stored profile, in the order `export` writes them, and those a record needs.
 PROFILE_COLUMNS = options.PROFILE_COLUMNS
-REQUIRED_COLUMNS = options.WRITABLE_COLUMNS
-ARRAY_COLUMNS = tuple(options.OPTION_COLUMNS)
+REQUIRED_COLUMNS = ("user_id", "training_preferences", "goals")
+#: The built-in fields, each a column of its own.
+ARRAY_COLUMNS = ("training_preferences", "goals")
+#: Every other field, in one JSON object.
+OBJECT_COLUMNS = ("custom_fields",)
 #: Joins array values in a CSV cell; no allowed value contains it.
 CSV_ARRAY_SEPARATOR = "|"
 #: The longest line read (a valid record takes well under a kilobyte): a longer one is a bad
@@ -377,6 +383,11 @@ def _csv_record(line: int, cells: dict[str, str]) -> SourceRow:
                 fields[column] = parse_array_cell(text)
             except ValueError as error:
                 return SourceRow(line, problem=f"{column} {error}")
+        elif column in OBJECT_COLUMNS:
+            try:
+                fields[column] = parse_object_cell(text)
+            except ValueError as error:
+                return SourceRow(line, problem=f"{column} {error}")
         elif text:
             fields[column] = text
         elif column in REQUIRED_COLUMNS:
@@ -398,6 +409,20 @@ def parse_array_cell(text: str) -> object:
     if not text:
         return []
     return [value.strip() for value in text.split(CSV_ARRAY_SEPARATOR)]
+
+
+def parse_object_cell(text: str) -> object:
+    """A JSON object (what the database reads; the catalogue judges it); empty means none."""
+    if not text:
+        return {}
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"is not a valid JSON object ({error.msg})") from None
+    except RecursionError:
+        raise ValueError("is not a valid JSON object (nested too deeply)") from None
+    except ValueError:
+        raise ValueError(f"is not a valid JSON object ({_LONG_NUMBER})") from None
 
 
 class RecordWriter:
@@ -433,6 +458,8 @@ class RecordWriter:
             [
                 CSV_ARRAY_SEPARATOR.join(record[column])
                 if column in ARRAY_COLUMNS
+                else _COMPACT_JSON.encode(record[column])
+                if column in OBJECT_COLUMNS
                 else record[column]
                 for column in PROFILE_COLUMNS
             ]
@@ -442,3 +469,5 @@ class RecordWriter:
 
 # What `json.dumps(record, ensure_ascii=False)` writes, without building an encoder a record.
 _JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
+# A CSV cell's object, compact as pydantic writes JSON Lines.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

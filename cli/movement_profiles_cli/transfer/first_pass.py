@@ -22,6 +22,7 @@ from uuid import UUID
 from movement_profiles_cli.transfer.files import FileProblem, SourceRow, read_blocks
 from movement_profiles_cli.transfer.rows import (
     BadRow,
+    CatalogueJudge,
     ImportRow,
     LineForm,
     json_object_parser,
@@ -159,15 +160,18 @@ class Checked:
         self.invalid.sort(key=lambda bad_row: bad_row.line)
 
 
-def check_jsonl(chunks: Iterable[bytes], *, at_start: bool = True) -> Checked:
+def check_jsonl(
+    chunks: Iterable[bytes], judge: CatalogueJudge, *, at_start: bool = True
+) -> Checked:
     """The first pass over JSON Lines (the whole file, or a part of it that starts at a line,
-    as blocks of bytes): every row judged, lines numbered from the part's first. One loop, as
-    lean as it can be: it runs once a row. Raises FileProblem for bytes that are not UTF-8."""
+    as blocks of bytes): every row judged against the catalogue, lines numbered from the part's
+    first. One loop, as lean as it can be: it runs once a row. Raises FileProblem for bytes that
+    are not UTF-8."""
     from movement_profiles_cli.transfer.files import jsonl_lines, jsonl_record
 
     checked = Checked()
     json_object = json_object_parser()
-    plain_form = plain_form_judge()
+    plain_form = plain_form_judge(judge)
     mark, add = checked.forms.mark, checked.first_lines.add
     line = 0
     for line, text in jsonl_lines(chunks, at_start=at_start):
@@ -184,16 +188,16 @@ def check_jsonl(chunks: Iterable[bytes], *, at_start: bool = True) -> Checked:
         # the text as the standard library parses it.
         parsed = jsonl_record(line, text)
         if parsed is not None:
-            checked.take(validate_row(parsed))
+            checked.take(validate_row(parsed, judge))
     checked.lines = line
     return checked
 
 
-def check_records(records: Iterable[SourceRow]) -> Checked:
+def check_records(records: Iterable[SourceRow], judge: CatalogueJudge) -> Checked:
     """The first pass over the records of a CSV file."""
     checked = Checked()
     for record in records:
-        checked.take(validate_row(record))
+        checked.take(validate_row(record, judge))
     return checked
 
 
@@ -208,12 +212,12 @@ MAX_CHECK_PROCESSES = 4
 CHECK_START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 
 
-def check_jsonl_part(path: str, start: int, end: int) -> Checked:
+def check_jsonl_part(path: str, start: int, end: int, judge: CatalogueJudge) -> Checked:
     """`check_jsonl` of the lines from byte `start` (the start of a line) to `end`, in a
     process of its own."""
     with open(path, "rb") as stream:
         stream.seek(start)
-        return check_jsonl(read_blocks(stream, end - start), at_start=start == 0)
+        return check_jsonl(read_blocks(stream, end - start), judge, at_start=start == 0)
 
 
 def part_starts(stream: IO[bytes], size: int, parts: int) -> list[int]:
@@ -243,7 +247,9 @@ def check_processes() -> int:
     return max(1, min(cores or 1, MAX_CHECK_PROCESSES))
 
 
-def check_jsonl_file(stream: IO[bytes], path: str, processes: int) -> Checked:
+def check_jsonl_file(
+    stream: IO[bytes], path: str, processes: int, judge: CatalogueJudge
+) -> Checked:
     """`check_jsonl` of a whole file, by up to `processes` processes at once when it is large,
     each a part; the verdicts are the same as one process's. `path` names the file `stream`
     reads, for the other processes to open: by name, as `stream` may be a descriptor forked
@@ -252,17 +258,17 @@ def check_jsonl_file(stream: IO[bytes], path: str, processes: int) -> Checked:
     starts = part_starts(stream, size, processes) if size >= PARALLEL_CHECK_BYTES else [0]
     stream.seek(0)
     if len(starts) == 1:
-        return check_jsonl(read_blocks(stream))
+        return check_jsonl(read_blocks(stream), judge)
     ends = [*starts[1:], size]
     with ProcessPoolExecutor(
         len(starts) - 1, mp_context=multiprocessing.get_context(CHECK_START_METHOD)
     ) as pool:
         later = [
-            pool.submit(check_jsonl_part, path, start, end)
+            pool.submit(check_jsonl_part, path, start, end, judge)
             for start, end in zip(starts[1:], ends[1:], strict=True)
         ]
         # This process checks the first part meanwhile.
-        checked = check_jsonl(read_blocks(stream, ends[0]))
+        checked = check_jsonl(read_blocks(stream, ends[0]), judge)
         for part in later:
             try:
                 checked.extend(part.result())

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from movement_profiles_cli.transfer import InvalidInputError
 from movement_profiles_cli.transfer.files import (
@@ -28,11 +28,15 @@ from movement_profiles_cli.transfer.first_pass import (
     check_records,
 )
 from movement_profiles_cli.transfer.rows import (
+    CatalogueJudge,
     ImportRow,
     LineForm,
     json_object_parser,
     row_to_send,
 )
+
+if TYPE_CHECKING:
+    from movement_profiles.catalogue import Catalogue
 
 
 class ImportSource:
@@ -64,20 +68,22 @@ class ImportSource:
         if self._spooled is not None:
             self._spooled.close()
 
-    def check(self, processes: int | None = None) -> Checked:
-        """The first pass: every row judged, nothing kept but the bad rows, `FirstLines` and
+    def check(self, catalogue: Catalogue, processes: int | None = None) -> Checked:
+        """The first pass: every row judged (its values against `catalogue`, the database's as
+        the import starts), nothing kept but the bad rows, `FirstLines` and
         `LineForms`. A large JSON Lines file is read by up to `processes` processes at once
         (default: one a core, at most `MAX_CHECK_PROCESSES`), each a part; the verdicts are the
         same as one process's, and rows repeating a user_id are found across the parts."""
         from movement_profiles_cli.transfer.files import read_rows
 
+        judge = CatalogueJudge(catalogue)
         with self._reading(first_pass=True) as stream:
             if self.format is FileFormat.csv:
-                checked = check_records(read_rows(stream, self.format))
+                checked = check_records(read_rows(stream, self.format), judge)
             else:
                 # By name: `stream` may be the file's descriptor, which forked processes share.
                 path = self._spooled.name if self._spooled is not None else str(self.path)
-                checked = check_jsonl_file(stream, path, processes or check_processes())
+                checked = check_jsonl_file(stream, path, processes or check_processes(), judge)
         checked.finish()
         return checked
 

@@ -70,9 +70,12 @@ class BatchWriter:
 
         try:
             if as_written:
+                # The first pass sends a row as written only when it carries custom_fields
+                # (`PLAIN_FIELDS`): every such row writes them.
                 self._client.upsert_json_rows(
                     [row.text for row in rows if row.text is not None],
                     keep_identity=keep_identity,
+                    custom_fields=True,
                 )
             else:
                 # One batch per call; `write_overlapped` overlaps the batches, so this sends
