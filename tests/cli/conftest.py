@@ -61,9 +61,8 @@ PROFILE_FIELDS = [
 def offline_catalogue(*custom: tuple[str, list[str], bool]) -> Any:
     """A catalogue for tests without a stack: the built-in fields with the values the component
     ships with (the SDK's documented constants), then each (name, values, required) given."""
-    from movement_profiles.catalogue import Catalogue
-
     from movement_profiles import Goal, TrainingPreference
+    from movement_profiles.catalogue import Catalogue
 
     def entry(name: str, values: list[str], required: bool, built_in: bool) -> dict[str, Any]:
         return {
