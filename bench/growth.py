@@ -35,9 +35,10 @@ with new_users as (
 insert into {TABLE} (user_id, training_preferences, goals)
 select id,
   coalesce((select jsonb_agg(v)
-            from unnest(enum_range(null::public.movement_profile_training_preference)) v
+            from unnest(movement_profiles_internal.catalogue_allowed_values('training_preferences')) v
             where random() + 0 * n < 0.3), '["mixed"]'),
-  coalesce((select jsonb_agg(v) from unnest(enum_range(null::public.movement_profile_goal)) v
+  coalesce((select jsonb_agg(v)
+            from unnest(movement_profiles_internal.catalogue_allowed_values('goals')) v
             where random() + 0 * n < 0.3), '["general_health"]')
 from (select id, row_number() over () as n from new_users) users""")
     bench.vacuum()

@@ -110,8 +110,9 @@ from rows from (
   pg_catalog.unnest(array['Build muscle', 'Lose fat', 'Improve endurance', 'Rehab', 'General health'])
 ) with ordinality as shipped (value, label, position);
 
--- The column for every field added later.
-create domain public.movement_profile_custom_fields as jsonb;
+-- The column for every field added later. The domain carries the default too: PostgREST before
+-- 12.2.4 takes a domain-typed column's default from its domain (Prefer: missing=default).
+create domain public.movement_profile_custom_fields as jsonb default '{}';
 comment on domain public.movement_profile_custom_fields is
   'A JSON object: each key a field of the catalogue that is not built in, each value a JSON array '
   'of distinct allowed values (a required field present with at least one).';

@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import BEGIN, DOCS, END, MEASUREMENTS, write_summary
-from bench.measure import MeasurementError, Row, Run, median_ratio, percentile, render_pgbench
+from bench.measure import (
+    BUILT_IN_BODIES,
+    MeasurementError,
+    Row,
+    Run,
+    body_sql,
+    median_ratio,
+    percentile,
+    render_pgbench,
+)
 
 PLACEHOLDERS = {
     "TABLE": '"public"."movement_profiles"',
@@ -27,7 +36,7 @@ PLACEHOLDERS = {
 
 @pytest.mark.parametrize("operation", ["post", "patch"])
 def test_pgbench_scripts_run_postgrest_transaction_with_the_check(operation: str) -> None:
-    script = render_pgbench(operation, **PLACEHOLDERS)
+    script = render_pgbench(operation, **PLACEHOLDERS, **body_sql(operation, BUILT_IN_BODIES))
     statements = [line for line in script.splitlines() if line and not line.startswith("--")]
     assert "@" not in "".join(line for line in statements if not line.startswith("select set_"))
     assert statements[2].startswith("BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE")
@@ -37,7 +46,11 @@ def test_pgbench_scripts_run_postgrest_transaction_with_the_check(operation: str
 
 def test_a_missing_placeholder_is_an_error_not_a_broken_script() -> None:
     with pytest.raises(MeasurementError, match="TABLE"):
-        render_pgbench("post", **{k: v for k, v in PLACEHOLDERS.items() if k != "TABLE"})
+        render_pgbench(
+            "post",
+            **{k: v for k, v in PLACEHOLDERS.items() if k != "TABLE"},
+            **body_sql("post", BUILT_IN_BODIES),
+        )
 
 
 def test_percentile_is_nearest_rank() -> None:

@@ -54,8 +54,11 @@ def as_values(profile: dict[str, Any]) -> dict[str, Any]:
 
 
 def gateway_profile(gateway: httpx.Client, user: StackUser) -> dict[str, Any]:
+    # The story's design has the two fields of the contract: compare what both serve.
     response = gateway.get(
-        "/movement_profiles", params={"user_id": f"eq.{user.id}"}, headers=bearer(user)
+        "/movement_profiles",
+        params={"user_id": f"eq.{user.id}", "select": ",".join(sorted(FIELDS))},
+        headers=bearer(user),
     )
     response.raise_for_status()
     return as_values(response.json())

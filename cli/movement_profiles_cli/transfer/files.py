@@ -44,8 +44,16 @@ from movement_profiles import options
 if TYPE_CHECKING:
     from movement_profiles import MovementProfile
 
-#: The columns of a stored profile, in the order `export` writes them, and those a record needs.
-PROFILE_COLUMNS = options.PROFILE_COLUMNS
+#: The columns of a stored profile, in the order `export` writes them (custom_fields beside the
+#: built-in fields it extends), and those a record needs.
+PROFILE_COLUMNS = (
+    "id",
+    "user_id",
+    *options.OPTION_COLUMNS,
+    options.CUSTOM_FIELDS_COLUMN,
+    "created_at",
+    "updated_at",
+)
 REQUIRED_COLUMNS = ("user_id", "training_preferences", "goals")
 #: The built-in fields, each a column of its own.
 ARRAY_COLUMNS = ("training_preferences", "goals")
