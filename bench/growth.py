@@ -35,7 +35,8 @@ with new_users as (
 insert into {TABLE} (user_id, training_preferences, goals)
 select id,
   coalesce((select jsonb_agg(v)
-            from unnest(movement_profiles_internal.catalogue_allowed_values('training_preferences')) v
+            from unnest(movement_profiles_internal.catalogue_allowed_values(
+              'training_preferences')) v
             where random() + 0 * n < 0.3), '["mixed"]'),
   coalesce((select jsonb_agg(v)
             from unnest(movement_profiles_internal.catalogue_allowed_values('goals')) v
