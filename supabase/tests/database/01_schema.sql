@@ -52,11 +52,9 @@ select is_empty(
       from pg_catalog.pg_constraint
       where contypid = lists.domain_type
     ) as domain_check
+    -- The allowed values appear as a jsonb literal (containment) and as a text[] (the slow path).
     where pg_catalog.strpos(definition, pg_catalog.quote_literal(pg_catalog.to_jsonb(allowed)::text)) = 0
-       or exists (
-         select from pg_catalog.unnest(allowed) as value
-         where pg_catalog.strpos(definition, pg_catalog.format('(VALUE ? %L::text)', value)) = 0
-       )
+       or pg_catalog.strpos(definition, pg_catalog.quote_literal(allowed::text) || '::text[]') = 0
   $$,
   'the CHECK of each built-in option list names exactly the catalogue''s active values'
 );

@@ -99,7 +99,7 @@ select is(
     'catalogue_allowed_values', 'catalogue_field', 'catalogue_field_entry',
     'check_catalogue_name', 'check_component_request', 'check_request', 'component_path',
     'count_profiles', 'custom_fields_check_sql', 'default_label', 'field_assignment', 'field_expression', 'lock_catalogue',
-    'movement_profiles_before_update', 'option_list_check_sql', 'profile_count', 'put_value',
+    'movement_profiles_before_update', 'no_repeated_value_sql', 'option_list_check_sql', 'profile_count', 'put_value',
     'quote_for_message', 'record_catalogue_change', 'refresh_option_list_checks', 'remove_field',
     'retire_value', 'take_value_out', 'update_profiles'
   ],
