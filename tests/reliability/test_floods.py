@@ -116,6 +116,10 @@ BODY_VICTIM_P99_SECONDS = DIRECT_VICTIM_BUDGET_SECONDS
 #: quiet machine the victim's p99 is well under 100 ms (SECURITY.md has the figures); the bound
 #: asserted leaves room for the other suites sharing the two cores.
 GATEWAY_BODY_VICTIM_P99_SECONDS = 0.25
+#: The victim's reads in the flood's 8 s: through the gateway they are milliseconds each (hundreds
+#: of reads); straight at PostgREST each waits behind the bodies PostgREST is parsing, a few hundred
+#: ms on two shared cores (17 to 51 reads seen in full suite runs), so there the floor is lower.
+BODY_VICTIM_MIN_READS = {"gateway": 20, "postgrest": 10}
 
 
 @pytest.mark.parametrize("way_in", ["gateway", "postgrest"])
@@ -133,7 +137,7 @@ def test_oversized_arrays_are_refused_cheaply_and_the_victims_reads_stay_fast(
         print(f"\n{way_in}: {report.summary()}")
     flood, victim = report.flood, report.victim
     assert flood.requests >= BODY_ATTACKERS, flood.summary()
-    assert victim.count >= 20, victim.summary()
+    assert victim.count >= BODY_VICTIM_MIN_READS[way_in], victim.summary()
     assert set(victim.statuses) == {200}, f"{victim.summary()}: {victim.failures[:3]}"
     if way_in == "gateway":
         assert quantile(victim.seconds, 0.50) < BODY_VICTIM_P50_SECONDS, victim.summary()
