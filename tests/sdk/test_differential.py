@@ -35,6 +35,7 @@ from movement_profiles import (
     TrainingPreference,
     ValidationError,
 )
+from tests.support.checks import fast_path_accepts
 from tests.support.users import StackUser
 
 pytestmark = pytest.mark.integration
@@ -283,16 +284,7 @@ def fast_paths(db: psycopg.Connection[tuple[object, ...]], added_field: str) -> 
 def fast_path_verdict(
     db: psycopg.Connection[tuple[object, ...]], fast_path: str, value: Any
 ) -> bool:
-    try:
-        row = db.execute(
-            f"select coalesce({fast_path}, false) from (select %s::jsonb as v) as input",  # type: ignore[arg-type]
-            (Jsonb(value),),
-        ).fetchone()
-    except psycopg.errors.UntranslatableCharacter:
-        # "\u0000" is valid JSON but no jsonb: such a value never reaches a CHECK.
-        assume(False)
-    assert row is not None
-    return bool(row[0])
+    return fast_path_accepts(db, fast_path, "v", value)
 
 
 def slow_path_verdict(db: psycopg.Connection[tuple[object, ...]], column: str, value: Any) -> bool:

@@ -49,6 +49,9 @@ _VERSION_FORMAT = "%Y%m%d%H%M%S"
 
 FieldArgument = Annotated[str, typer.Argument(help="The field's name, e.g. injuries.")]
 ValueArgument = Annotated[str, typer.Argument(help="The value's name, e.g. knee.")]
+DescriptionOption = Annotated[
+    str, typer.Option("--description", help="A sentence for people.", show_default=False)
+]
 
 
 class RetiredProfiles(enum.StrEnum):
@@ -126,9 +129,7 @@ def history(
 def add_field(
     field: FieldArgument,
     label: Annotated[str, typer.Option("--label", help="The name people see, e.g. Injuries.")],
-    description: Annotated[
-        str, typer.Option("--description", help="A sentence for people.", show_default=False)
-    ] = "",
+    description: DescriptionOption = "",
     required: Annotated[
         bool,
         typer.Option(
@@ -168,9 +169,7 @@ def add_value(
         str | None,
         typer.Option("--label", help="The name people see.", show_default="the value, in words"),
     ] = None,
-    description: Annotated[
-        str, typer.Option("--description", help="A sentence for people.", show_default=False)
-    ] = "",
+    description: DescriptionOption = "",
     json_output: JsonOption = False,
     url: UrlOption = None,
     key: KeyOption = None,
